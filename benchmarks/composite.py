@@ -1,0 +1,212 @@
+"""Compositor throughput and memory, against a raw paste-and-encode baseline run alongside.
+
+    python benchmarks/composite.py                 # 640x640, 10 objects, JPEG + COCO
+    python benchmarks/composite.py --num 20000     # also shows RSS growth from 1k to 20k
+    python benchmarks/composite.py --blend ensemble
+
+synthgen runs through the real engine (plan, placement checks, labels, COCO fragments,
+manifest, finalize). The baseline does only the unavoidable work, with the same assets
+decoded once: crop and resize a background, paste 10 pre-scaled cutouts with alpha, encode
+the JPEG and write it. The ratio synthgen / baseline is the figure that travels between
+machines; samples/s alone depends on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from synthgen.recipe import build_recipe
+from synthgen.run import generate_dataset
+
+SIZE = 640
+OBJECTS = 10
+
+BLENDS = {
+    "alpha": {"alpha": 1},
+    # The five modes of "Cut, Paste and Learn" drawn per object.
+    "ensemble": {"none": 1, "gaussian": 1, "poisson": 1, "motion": 1, "alpha": 1},
+}
+
+
+def recipe(blend: str) -> dict:
+    return {
+        "seed": 0,
+        "generator": {
+            "kind": "composite",
+            "canvas": {"width": SIZE, "height": SIZE},
+            "backgrounds": {"builtin": "streets"},
+            "objects": {
+                "source": {"builtin": "traffic_signs"},
+                "count": [OBJECTS, OBJECTS],
+                "scale": [0.1, 0.3],
+                "rotation": [-15, 15],
+            },
+            "placement": {"max_occlusion": 0.8},
+            "blending": {"modes": BLENDS[blend]},
+        },
+        "output": {"image": {"format": "jpg", "quality": 90}, "formats": ["coco"]},
+    }
+
+
+def rss_tree_mb() -> float:
+    """Resident memory of this process and all its descendants, in MB."""
+    pids, total = [os.getpid()], 0
+    while pids:
+        pid = pids.pop()
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                with open(task / "children") as f:
+                    pids += [int(p) for p in f.read().split()]
+        except (OSError, StopIteration):
+            continue
+    return total / 1024
+
+
+class RssSampler:
+    """Samples the process tree's RSS; records it when the dataset reaches marks."""
+
+    def __init__(self, out: Path, marks: list[int]) -> None:
+        self.out, self.marks, self.at = out, sorted(marks), {}
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        manifest = self.out / "manifest.jsonl"
+        offset = done = 0
+        while not self._stop.wait(0.2):
+            rss = rss_tree_mb()
+            self.peak = max(self.peak, rss)
+            if self.marks and manifest.exists():
+                with open(manifest, "rb") as f:  # count only the records added since last time
+                    f.seek(offset)
+                    new = f.read()
+                offset += len(new)
+                done += new.count(b"\n")
+                while self.marks and done >= self.marks[0]:
+                    self.at[self.marks.pop(0)] = rss
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def bench_synthgen(num: int, workers: int, blend: str, marks: list[int]) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-synthgen-"))
+    try:
+        loaded = build_recipe(recipe(blend) | {"num": num}, base_dir=tmp)
+        loaded.generator()  # warm the asset build in the parent, like a real CLI start
+        with RssSampler(tmp / "out", marks) as rss:
+            t0 = time.perf_counter()
+            generate_dataset(loaded, tmp / "out", workers=workers, progress=False)
+            seconds = time.perf_counter() - t0
+        return {"rate": num / seconds, "seconds": seconds, "peak_mb": rss.peak, "rss_at": rss.at}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- baseline
+
+_assets: tuple[list[np.ndarray], list[np.ndarray]] | None = None
+
+
+def _baseline_assets() -> tuple[list[np.ndarray], list[np.ndarray]]:
+    global _assets
+    if _assets is None:
+        from synthgen.generators.composite import procedural
+
+        cutouts = [c.rgba for cs in procedural.traffic_sign_cutouts().values() for c in cs]
+        _assets = (cutouts, list(procedural.street_backgrounds()))
+    return _assets
+
+
+def _baseline_image(args: tuple[int, str]) -> None:
+    """Background crop + 10 alpha pastes + JPEG encode + write: no labels, no checks."""
+    index, out = args
+    cv2.setNumThreads(1)
+    cutouts, backgrounds = _baseline_assets()
+    rng = np.random.default_rng(index)
+    bg = backgrounds[index % len(backgrounds)]
+    canvas = cv2.resize(
+        bg[: bg.shape[0], : bg.shape[0]], (SIZE, SIZE), interpolation=cv2.INTER_LINEAR
+    )
+    for _ in range(OBJECTS):
+        cut = cutouts[int(rng.integers(len(cutouts)))]
+        side = int(SIZE * rng.uniform(0.1, 0.3))
+        obj = cv2.resize(cut, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
+        x, y = rng.integers(0, SIZE - side, 2)
+        a = obj[:, :, 3:4] / 255
+        roi = canvas[y : y + side, x : x + side]
+        roi[:] = (roi * (1 - a) + obj[:, :, :3] * a).astype(np.uint8)
+    _, buf = cv2.imencode(
+        ".jpg", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90]
+    )
+    Path(out, f"{index:08d}.jpg").write_bytes(buf.tobytes())
+
+
+def bench_baseline(num: int, workers: int) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    try:
+        _baseline_assets()
+        jobs = [(i, str(tmp)) for i in range(num)]
+        t0 = time.perf_counter()
+        if workers == 1:
+            for job in jobs:
+                _baseline_image(job)
+        else:
+            with mp.get_context("fork").Pool(workers) as pool:
+                pool.map(_baseline_image, jobs, chunksize=16)
+        seconds = time.perf_counter() - t0
+        return {"rate": num / seconds, "seconds": seconds}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--num", type=int, default=2000)
+    parser.add_argument("--blend", choices=sorted(BLENDS), default="alpha")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    marks = [m for m in (1000, args.num) if m <= args.num]
+    print(
+        f"{SIZE}x{SIZE}, {OBJECTS} objects, JPEG q90 + COCO polygons, blend={args.blend}, "
+        f"{args.num} images, {os.cpu_count()} cores"
+    )
+    print(
+        f"{'workers':>7}  {'synthgen img/s':>14}  {'baseline img/s':>14}  {'ratio':>5}  "
+        f"{'peak RSS MB':>11}"
+    )
+    for workers in args.workers:
+        ours = bench_synthgen(args.num, workers, args.blend, marks)
+        base = bench_baseline(args.num, workers)
+        print(
+            f"{workers:>7}  {ours['rate']:>14.1f}  {base['rate']:>14.1f}  "
+            f"{ours['rate'] / base['rate']:>5.2f}  {ours['peak_mb']:>11.0f}"
+        )
+        if len(ours["rss_at"]) == 2:
+            a, b = (ours["rss_at"][m] for m in marks)
+            print(
+                f"         RSS at {marks[0]}: {a:.0f} MB, at {marks[1]}: {b:.0f} MB, "
+                f"growth {b - a:+.0f} MB"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""The ``synthgen`` command: generate, validate, preview, list.
+
+User errors (bad recipe, bad assets, unusable output folder) print one clear message and
+exit with status 2; a failed validation exits with 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from synthgen import __version__
+from synthgen.errors import SynthgenError
+from synthgen.files import quiet_opencv
+
+EXIT_USER_ERROR = 2
+
+
+class _Group(click.Group):
+    """Turns synthgen's own errors into a message and exit status 2, without a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SynthgenError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(EXIT_USER_ERROR)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="synthgen")
+def main() -> None:
+    """Synthetic labeled data with exact labels."""
+    quiet_opencv()
+
+
+@main.command()
+@click.argument("recipe", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="output folder")
+@click.option(
+    "--num", "-n", type=click.IntRange(min=1), help="number of samples (overrides the recipe)"
+)
+@click.option("--seed", type=click.IntRange(min=0), help="seed (overrides the recipe)")
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="processes (default: all cores)")
+@click.option("--format", "formats", help="writers, comma-separated, e.g. coco,yolo,voc")
+@click.option("--resume", is_flag=True, help="continue an interrupted run in --out")
+@click.option("--overwrite", is_flag=True, help="replace an earlier run in --out")
+@click.option("--quiet", "-q", is_flag=True, help="no progress bar")
+def generate(
+    recipe: Path,
+    out: Path,
+    num: int | None,
+    seed: int | None,
+    workers: int | None,
+    formats: str | None,
+    resume: bool,
+    overwrite: bool,
+    quiet: bool,
+) -> None:
+    """Make a dataset from a RECIPE (YAML) into --out."""
+    from synthgen.recipe import load_recipe
+    from synthgen.run import generate_dataset
+
+    if resume and overwrite:
+        raise click.UsageError("--resume and --overwrite exclude each other")
+    names = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
+    loaded = load_recipe(recipe, num=num, seed=seed, formats=names)
+    try:
+        summary = generate_dataset(
+            loaded, out, workers=workers, resume=resume, overwrite=overwrite, progress=not quiet
+        )
+    except KeyboardInterrupt:
+        click.echo(
+            f"\ninterrupted; continue with: synthgen generate {recipe} --out {out} --resume",
+            err=True,
+        )
+        sys.exit(130)
+    click.echo(str(summary))
+
+
+@main.command()
+@click.argument("dataset", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--max-errors", default=20, show_default=True, help="defects to print")
+def validate(dataset: Path, max_errors: int) -> None:
+    """Read a dataset back with each format's reader and check every label."""
+    from synthgen.inspect.validate import validate_dataset
+
+    report = validate_dataset(dataset)
+    click.echo(report.format(max_errors))
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.argument("dataset", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="PNG to write (default: DATASET/preview.png)",
+)
+@click.option(
+    "--n", "count", default=16, show_default=True, type=click.IntRange(min=1), help="images"
+)
+@click.option("--columns", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--width", default=480, show_default=True, type=click.IntRange(min=64), help="tile width"
+)
+def preview(dataset: Path, out: Path | None, count: int, columns: int, width: int) -> None:
+    """Draw boxes, masks, class names and keypoints of the first images on a contact sheet."""
+    from synthgen.inspect.preview import write_preview
+
+    target = out or dataset / "preview.png"
+    write_preview(dataset, target, count=count, columns=columns, tile_width=width)
+    click.echo(f"wrote {target}")
+
+
+@main.command(name="list")
+def list_plugins() -> None:
+    """List generators and writers with their options."""
+    from synthgen.inspect.plugins import describe_plugins
+
+    click.echo(describe_plugins())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Generators: each turns (config, rng) into a Sample. See :mod:`synthgen.generators.base`."""

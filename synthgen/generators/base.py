@@ -1,0 +1,66 @@
+"""The generator plugin interface.
+
+A generator first samples a small, JSON-serializable *plan* from the rng (what to place,
+where, how), then renders the plan into a Sample. The plan is the provenance record: a
+sample can be rebuilt from it alone, without the rng.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+import numpy as np
+
+from synthgen.config import StrictModel
+from synthgen.sample import Category, Sample
+
+
+class SkipSample(Exception):  # noqa: N818 (a signal, not a failure)
+    """Raised by ``plan`` when the recipe asks to skip samples whose constraints fail."""
+
+
+class GeneratorConfig(StrictModel):
+    """Base of generator configs; ``kind`` names the generator in the registry."""
+
+    kind: str
+
+
+C = TypeVar("C", bound=GeneratorConfig)
+
+
+class Generator(ABC, Generic[C]):
+    """Builds samples. Constructed once per worker; heavy assets load lazily and are reused."""
+
+    config_type: ClassVar[type[GeneratorConfig]]
+
+    def __init__(self, config: C, base_dir: Path) -> None:
+        self.config = config
+        self.base_dir = base_dir
+
+    @abstractmethod
+    def categories(self) -> list[Category]:
+        """The labeled classes, in a fixed order: their ids are 1, 2, ... in that order."""
+
+    def check(self) -> None:
+        """Checks every input once, in the main process, before any sample is made.
+
+        Raises AssetError naming the file and the fix. The default checks nothing.
+        """
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What the inputs look like (file names and sizes): a changed asset folder must not
+        silently resume a run made from the old one."""
+        return {}
+
+    @abstractmethod
+    def plan(self, rng: np.random.Generator) -> dict[str, Any]:
+        """Samples everything random about one sample into a JSON-serializable plan."""
+
+    @abstractmethod
+    def render(self, plan: dict[str, Any]) -> Sample:
+        """Renders a plan; deterministic, uses no randomness."""
+
+    def generate(self, rng: np.random.Generator) -> Sample:
+        return self.render(self.plan(rng))

@@ -1,0 +1,195 @@
+"""Labels derived from a Sample's final pixels: the label contract in one place.
+
+Every writer consumes :class:`ObjectLabel`; none computes a box or a mask of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from synthgen import geometry
+from synthgen.sample import Instance, Sample
+
+# COCO keypoint visibility flags.
+KP_ABSENT, KP_OCCLUDED, KP_VISIBLE = 0, 1, 2
+
+
+@dataclass
+class ObjectLabel:
+    """Everything a format can say about one visible object.
+
+    ``mask`` is the visible mask cropped to ``bbox_xyxy`` (ends exclusive). ``visibility``
+    is visible pixels / pixels of the whole object (hidden and off-image parts included);
+    ``truncation`` is the fraction of the whole object outside the image. ``keypoints``
+    is (K, 3): x, y, COCO flag (0 absent or outside the image, 1 occluded, 2 visible).
+    """
+
+    instance_id: int
+    category: str
+    bbox_xyxy: tuple[int, int, int, int]
+    mask: np.ndarray
+    image_size: tuple[int, int]  # (height, width)
+    visibility: float = 1.0
+    truncation: float = 0.0
+    amodal_bbox_xyxy: tuple[int, int, int, int] | None = None
+    keypoints: np.ndarray | None = None
+    attributes: dict[str, Any] | None = None
+
+    @property
+    def area(self) -> int:
+        return int(np.count_nonzero(self.mask))
+
+    @property
+    def bbox_xywh(self) -> tuple[int, int, int, int]:
+        x0, y0, x1, y1 = self.bbox_xyxy
+        return x0, y0, x1 - x0, y1 - y0
+
+    @cached_property
+    def polygons(self) -> list[np.ndarray]:
+        """Exact pixel-edge polygons in image coordinates (holes joined in by slits)."""
+        return geometry.mask_to_polygons(self.mask, offset=self.bbox_xyxy[:2])
+
+    @cached_property
+    def rle(self) -> dict[str, Any]:
+        """COCO compressed RLE of the visible mask over the whole image."""
+        return geometry.rle_encode(self.mask, self.bbox_xyxy[:2], self.image_size)
+
+    def full_mask(self) -> np.ndarray:
+        """The visible mask at image size (for checks and previews; writers use the crop)."""
+        canvas = np.zeros(self.image_size, dtype=bool)
+        x0, y0, x1, y1 = self.bbox_xyxy
+        canvas[y0:y1, x0:x1] = self.mask
+        return canvas
+
+
+def precompute_polygons(objects: list[ObjectLabel]) -> None:
+    """Fills every object's ``polygons`` in one vectorized pass (writers then reuse them)."""
+    todo = [o for o in objects if "polygons" not in o.__dict__]
+    found = geometry.masks_to_polygons([o.mask for o in todo], [o.bbox_xyxy[:2] for o in todo])
+    for obj, polys in zip(todo, found, strict=True):
+        obj.__dict__["polygons"] = polys  # where functools.cached_property keeps its value
+
+
+def derive_labels(
+    sample: Sample, min_visibility: float = 0.0, min_area: int = 1
+) -> list[ObjectLabel]:
+    """Labels of every instance that stays visible enough, in instance order.
+
+    An instance hidden below ``min_visibility`` (or smaller than ``min_area`` pixels) is
+    dropped here, so it disappears from every format together with its keypoints.
+    """
+    labels = []
+    for inst in sample.instances:
+        label = _label_instance(sample, inst)
+        if label is None or label.area < min_area or label.visibility < min_visibility:
+            continue
+        labels.append(label)
+    return labels
+
+
+def _label_instance(sample: Sample, inst: Instance) -> ObjectLabel | None:
+    height, width = sample.instance_map.shape
+    search = _search_window(inst, height, width)
+    if search is None:
+        return None
+    sx0, sy0, sx1, sy1 = search
+    visible = sample.instance_map[sy0:sy1, sx0:sx1] == inst.id
+    box = geometry.bbox_xyxy(visible)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    bbox = (x0 + sx0, y0 + sy0, x1 + sx0, y1 + sy0)
+    mask = visible[y0:y1, x0:x1]
+
+    visibility, truncation, amodal_bbox = 1.0, 0.0, None
+    if inst.amodal_mask is not None:
+        total = int(np.count_nonzero(inst.amodal_mask))
+        inside = _amodal_inside(inst, height, width)
+        visibility = int(np.count_nonzero(mask)) / total
+        truncation = 1.0 - int(np.count_nonzero(inside)) / total
+        ab = geometry.bbox_xyxy(inst.amodal_mask)
+        if ab is not None:
+            ox, oy = inst.amodal_origin
+            amodal_bbox = (ab[0] + ox, ab[1] + oy, ab[2] + ox, ab[3] + oy)
+    keypoints = None
+    if inst.keypoints is not None:
+        keypoints = keypoint_visibility(sample, inst)
+    return ObjectLabel(
+        instance_id=inst.id,
+        category=inst.category,
+        bbox_xyxy=bbox,
+        mask=mask,
+        image_size=(height, width),
+        visibility=visibility,
+        truncation=truncation,
+        amodal_bbox_xyxy=amodal_bbox,
+        keypoints=keypoints,
+        attributes=inst.attributes or None,
+    )
+
+
+def _search_window(inst: Instance, height: int, width: int) -> tuple[int, int, int, int] | None:
+    """Where the instance can be visible: its amodal patch clipped to the image."""
+    if inst.amodal_mask is None:
+        return 0, 0, width, height
+    ox, oy = inst.amodal_origin
+    ph, pw = inst.amodal_mask.shape
+    x0, y0 = max(ox, 0), max(oy, 0)
+    x1, y1 = min(ox + pw, width), min(oy + ph, height)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    return x0, y0, x1, y1
+
+
+def _amodal_inside(inst: Instance, height: int, width: int) -> np.ndarray:
+    """The part of the amodal patch that falls inside the image."""
+    assert inst.amodal_mask is not None
+    ox, oy = inst.amodal_origin
+    ph, pw = inst.amodal_mask.shape
+    return inst.amodal_mask[
+        max(0, -oy) : max(0, min(ph, height - oy)), max(0, -ox) : max(0, min(pw, width - ox))
+    ]
+
+
+def keypoint_visibility(sample: Sample, inst: Instance) -> np.ndarray:
+    """(K, 3) keypoints with COCO flags, decided from the final instance map.
+
+    A keypoint is visible when the object's own visible pixels reach within one pixel of
+    it (keypoints on a silhouette's edge sit on a pixel boundary); occluded when only its
+    hidden pixels do; absent when it is undefined or outside the image.
+    """
+    assert inst.keypoints is not None
+    height, width = sample.instance_map.shape
+    out = np.zeros((len(inst.keypoints), 3), dtype=np.float64)
+    for k, (x, y) in enumerate(inst.keypoints):
+        if not (np.isfinite(x) and np.isfinite(y)) or not (0 <= x < width and 0 <= y < height):
+            continue
+        px, py = int(x), int(y)
+        x0, x1 = max(px - 1, 0), min(px + 2, width)
+        y0, y1 = max(py - 1, 0), min(py + 2, height)
+        if np.any(sample.instance_map[y0:y1, x0:x1] == inst.id):
+            flag = KP_VISIBLE
+        elif _amodal_hits(inst, x0, y0, x1, y1):
+            flag = KP_OCCLUDED
+        elif sample.instance_map[py, px] not in (0, inst.id):
+            # Off the silhouette (e.g. inside a ring's hole) but under another object.
+            flag = KP_OCCLUDED
+        else:
+            flag = KP_VISIBLE
+        out[k] = (x, y, flag)
+    return out
+
+
+def _amodal_hits(inst: Instance, x0: int, y0: int, x1: int, y1: int) -> bool:
+    if inst.amodal_mask is None:
+        return True
+    ox, oy = inst.amodal_origin
+    ph, pw = inst.amodal_mask.shape
+    window = inst.amodal_mask[
+        max(y0 - oy, 0) : max(min(y1 - oy, ph), 0), max(x0 - ox, 0) : max(min(x1 - ox, pw), 0)
+    ]
+    return bool(window.any())

@@ -1,0 +1,206 @@
+"""A loaded recipe: the validated head, the generator's config and the writers' options.
+
+Everything is checked here, before any work starts: unknown keys, wrong types, ranges,
+missing asset paths, unknown generator or writer names, writers that would overwrite each
+other's files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from synthgen import __version__
+from synthgen.config import (
+    Loc,
+    Problem,
+    RecipeError,
+    RecipeHead,
+    line_of,
+    read_yaml,
+    recipe_hash,
+    validate,
+)
+from synthgen.generators.base import Generator, GeneratorConfig
+from synthgen.registry import GENERATORS, WRITERS, Registry, UnknownPluginError
+from synthgen.sample import Category
+from synthgen.writers.base import Writer, WriterConfig
+
+
+@dataclass
+class Recipe:
+    head: RecipeHead
+    generator_config: GeneratorConfig
+    writer_configs: dict[str, WriterConfig]
+    base_dir: Path
+    source: str
+    _generator: Generator | None = field(default=None, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Workers build their own generator: its caches must not travel through pickle.
+        return {**self.__dict__, "_generator": None}
+
+    @property
+    def seed(self) -> int:
+        return self.head.seed
+
+    @property
+    def num(self) -> int:
+        return self.head.num
+
+    def generator(self) -> Generator:
+        """The generator for this recipe, built once per process."""
+        if self._generator is None:
+            cls = GENERATORS.get(self.generator_config.kind)
+            self._generator = cls(self.generator_config, self.base_dir)
+        return self._generator
+
+    def categories(self) -> list[Category]:
+        return self.generator().categories()
+
+    def writers(self, root: Path) -> list[Writer]:
+        cats = self.categories()
+        return [WRITERS.get(n)(root, cfg, cats) for n, cfg in self.writer_configs.items()]
+
+    def normalized(self) -> dict[str, Any]:
+        """Everything that decides the output bytes (``num`` excluded: runs can grow)."""
+        return {
+            "seed": self.head.seed,
+            "generator": self.generator_config.model_dump(mode="json"),
+            "labels": self.head.labels.model_dump(mode="json"),
+            "image": self.head.output.image.model_dump(mode="json"),
+            "formats": {n: c.model_dump(mode="json") for n, c in self.writer_configs.items()},
+        }
+
+    @property
+    def hash(self) -> str:
+        return recipe_hash({**self.normalized(), "synthgen": __version__})
+
+    def to_yaml(self) -> str:
+        """The normalized recipe (defaults filled in), enough to reproduce the dataset."""
+        doc = {
+            "name": self.head.name,
+            "seed": self.head.seed,
+            "num": self.head.num,
+            "generator": self.generator_config.model_dump(mode="json"),
+            "labels": self.head.labels.model_dump(mode="json"),
+            "output": {
+                "image": self.head.output.image.model_dump(mode="json"),
+                "formats": {n: c.model_dump(mode="json") for n, c in self.writer_configs.items()},
+            },
+        }
+        return yaml.safe_dump(doc, sort_keys=False)
+
+
+def load_recipe(
+    path: Path | str,
+    *,
+    num: int | None = None,
+    seed: int | None = None,
+    formats: list[str] | None = None,
+) -> Recipe:
+    """Reads and validates a recipe file; command-line overrides win over the file."""
+    path = Path(path)
+    data, node = read_yaml(path)
+    if not isinstance(data, dict):
+        raise RecipeError(
+            [Problem((), "a recipe is a mapping with at least a 'generator' key")], path
+        )
+    if num is not None:
+        data["num"] = num
+    if seed is not None:
+        data["seed"] = seed
+    if formats is not None:
+        output = dict(data.get("output") or {})
+        given = output.get("formats") or {}
+        given = {n: {} for n in given} if isinstance(given, list) else dict(given)
+        output["formats"] = {n: given.get(n) or {} for n in formats}
+        data["output"] = output
+    return build_recipe(data, base_dir=path.parent.resolve(), source=str(path), node=node)
+
+
+def build_recipe(
+    data: dict[str, Any],
+    *,
+    base_dir: Path,
+    source: str = "<recipe>",
+    node: yaml.Node | None = None,
+) -> Recipe:
+    """Validates a recipe given as a mapping (the same checks as a file).
+
+    Every section is checked even when another fails, so one run shows every problem.
+    """
+    problems: list[Problem] = []
+    head = None
+    try:
+        head = validate(RecipeHead, data, base_dir=base_dir, node=node, source=source)
+    except RecipeError as err:
+        problems += err.problems
+    gen_config = None
+    if isinstance(data.get("generator"), dict):
+        gen_config = _validate_plugin(
+            GENERATORS, data["generator"], ("generator",), base_dir, node, source, problems
+        )
+    writer_configs: dict[str, WriterConfig] = {}
+    for name, options in (head.output.formats if head else {}).items():
+        cfg = _validate_plugin(
+            WRITERS,
+            options,
+            ("output", "formats", name),
+            base_dir,
+            node,
+            source,
+            problems,
+            named=name,
+        )
+        if cfg is not None:
+            writer_configs[name] = cfg
+    problems += _writer_clashes(writer_configs, node)
+    if problems or head is None or gen_config is None:
+        raise RecipeError(problems, source)
+    return Recipe(head, gen_config, writer_configs, base_dir, source)
+
+
+def _validate_plugin(
+    registry: Registry,
+    data: dict[str, Any],
+    loc: Loc,
+    base_dir: Path,
+    node: yaml.Node | None,
+    source: str,
+    problems: list[Problem],
+    named: str | None = None,
+) -> Any:
+    kind = named or data.get("kind")
+    if not kind:
+        where = (*loc, "kind")
+        message = f"required: one of {', '.join(registry.names())}"
+        problems.append(Problem(where, message, line_of(node, where)))
+        return None
+    try:
+        cls = registry.get(kind)
+    except UnknownPluginError as err:
+        where = loc + (() if named else ("kind",))
+        problems.append(Problem(where, str(err), line_of(node, where)))
+        return None
+    try:
+        return validate(cls.config_type, data, base_dir=base_dir, loc=loc, node=node, source=source)
+    except RecipeError as err:
+        problems.extend(err.problems)
+        return None
+
+
+def _writer_clashes(configs: dict[str, WriterConfig], node: yaml.Node | None) -> list[Problem]:
+    owners: dict[str, str] = {}
+    problems = []
+    for name in configs:
+        for rel in WRITERS.get(name).owns:
+            if rel in owners:
+                where = ("output", "formats", name)
+                message = f"writes {rel} like '{owners[rel]}' does; choose one of the two"
+                problems.append(Problem(where, message, line_of(node, where)))
+            owners.setdefault(rel, name)
+    return problems

@@ -1,0 +1,76 @@
+"""Plugin registries: generators and writers found by name.
+
+Built-in plugins are listed here as import paths and loaded on first use, so importing
+synthgen imports no heavy backend. Third-party packages add plugins through the entry-point
+groups ``synthgen.generators`` and ``synthgen.writers`` without editing synthgen.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from importlib.metadata import entry_points
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class UnknownPluginError(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class Registry(Generic[T]):
+    """Name -> plugin class, from built-in import paths and an entry-point group."""
+
+    def __init__(self, kind: str, group: str, builtins: dict[str, str]) -> None:
+        self.kind = kind
+        self.group = group
+        self._paths = dict(builtins)
+        self._loaded: dict[str, type[T]] = {}
+        self._scanned = False
+
+    def _scan_entry_points(self) -> None:
+        if self._scanned:
+            return
+        self._scanned = True
+        for ep in entry_points(group=self.group):
+            self._paths.setdefault(ep.name, ep.value)
+
+    def names(self) -> list[str]:
+        self._scan_entry_points()
+        return sorted(self._paths)
+
+    def get(self, name: str) -> type[T]:
+        if name in self._loaded:
+            return self._loaded[name]
+        if name not in self._paths:
+            self._scan_entry_points()
+        if name not in self._paths:
+            close = difflib.get_close_matches(name, self._paths, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise UnknownPluginError(
+                f"unknown {self.kind} '{name}'{hint} (available: {', '.join(self.names())})"
+            )
+        module, _, attr = self._paths[name].partition(":")
+        cls = getattr(importlib.import_module(module), attr)
+        self._loaded[name] = cls
+        return cls
+
+
+GENERATORS: Registry = Registry(
+    "generator",
+    "synthgen.generators",
+    {"composite": "synthgen.generators.composite:CompositeGenerator"},
+)
+WRITERS: Registry = Registry(
+    "writer",
+    "synthgen.writers",
+    {
+        "coco": "synthgen.writers.coco:CocoWriter",
+        "yolo": "synthgen.writers.yolo:YoloWriter",
+        "yolo-seg": "synthgen.writers.yolo:YoloSegWriter",
+        "voc": "synthgen.writers.voc:VocWriter",
+        "masks": "synthgen.writers.masks:MaskWriter",
+    },
+)

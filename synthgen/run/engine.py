@@ -1,0 +1,232 @@
+"""Runs a recipe into an output folder: checks, executes, streams records, finalizes."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from synthgen import __version__
+from synthgen.errors import OutputError
+from synthgen.files import PARTIAL_SUFFIX, atomic_write_text
+from synthgen.recipe import Recipe
+from synthgen.run.executor import Executor, default_workers, make_executor
+from synthgen.run.manifest import RUN_FILE, Manifest, read_run_info, write_run_info
+from synthgen.run.worker import IMAGES_DIR
+from synthgen.writers.base import Fragment, ImageRef, Writer
+
+RECIPE_FILE = "recipe.yaml"
+
+
+@dataclass
+class RunSummary:
+    root: Path
+    num: int
+    made: int = 0
+    ok: int = 0
+    skipped: int = 0
+    objects: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    already_complete: bool = False
+
+    def __str__(self) -> str:
+        if self.already_complete:
+            return f"{self.root}: already complete ({self.ok} samples); nothing to do"
+        rate = self.made / self.seconds if self.seconds > 0 else 0.0
+        return (
+            f"{self.root}: {self.ok} samples ({self.skipped} skipped), "
+            f"{sum(self.objects.values())} objects; made {self.made} in {self.seconds:.1f} s "
+            f"({rate:.1f} samples/s)"
+        )
+
+
+def generate_dataset(
+    recipe: Recipe,
+    root: Path,
+    *,
+    workers: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> RunSummary:
+    """Makes samples ``0..num-1`` of ``recipe`` under ``root`` and writes every format.
+
+    With ``resume`` a killed or interrupted run continues where it stopped; the result is
+    byte-identical to an uninterrupted run, whatever the worker count.
+    """
+    generator = recipe.generator()
+    generator.check()
+    fingerprint = generator.fingerprint()
+    start = _prepare_output(recipe, root, fingerprint, resume=resume, overwrite=overwrite)
+    summary = RunSummary(root, recipe.num)
+    if start is None:
+        _count(Manifest(root), summary)
+        summary.already_complete = True
+        return summary
+
+    writers = recipe.writers(root)
+    (root / IMAGES_DIR).mkdir(parents=True, exist_ok=True)
+    for writer in writers:
+        writer.prepare()
+    info = _run_info(recipe, fingerprint, "running")
+    write_run_info(root, info)
+    atomic_write_text(root / RECIPE_FILE, recipe.to_yaml())
+
+    manifest = Manifest(root)
+    executor = make_executor(workers or default_workers())
+    began = time.perf_counter()
+    try:
+        _execute(recipe, root, manifest, executor, start, progress, summary)
+    except BaseException as err:
+        executor.close()
+        manifest.close()
+        status = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
+        write_run_info(root, {**info, "status": status, "error": str(err) or type(err).__name__})
+        raise
+    summary.seconds = time.perf_counter() - began
+
+    _finalize(writers, manifest)
+    _count(manifest, summary)
+    _remove_partials(root)
+    write_run_info(root, {**info, "status": "complete", "counts": _counts(summary)})
+    return summary
+
+
+def _execute(
+    recipe: Recipe,
+    root: Path,
+    manifest: Manifest,
+    executor: Executor,
+    start: int,
+    progress: bool,
+    summary: RunSummary,
+) -> None:
+    """Streams sample records into the manifest, in index order, as they arrive."""
+    manifest.open()
+    bar = tqdm(
+        total=recipe.num,
+        initial=start,
+        unit="img",
+        disable=not progress or None,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        smoothing=0.1,
+    )
+    last_flush = time.monotonic()
+    with bar:
+        for line in executor.map(recipe, root, range(start, recipe.num)):
+            manifest.append(line)
+            summary.made += 1
+            bar.update(1)
+            if time.monotonic() - last_flush > 1.0:
+                manifest.flush()
+                last_flush = time.monotonic()
+    manifest.close()
+    executor.close()
+
+
+def _prepare_output(
+    recipe: Recipe, root: Path, fingerprint: dict[str, Any], *, resume: bool, overwrite: bool
+) -> int | None:
+    """Decides where to start; None when the run is already complete."""
+    info = read_run_info(root) if root.exists() else None
+    if root.exists() and any(root.iterdir()) and info is None:
+        raise OutputError(
+            f"{root} is not empty and holds no synthgen run; choose a new or empty --out folder"
+        )
+    if info is not None and overwrite:
+        shutil.rmtree(root)
+        info = None
+    root.mkdir(parents=True, exist_ok=True)
+    if info is None:
+        return 0
+    if info.get("recipe_hash") != recipe.hash:
+        raise OutputError(
+            f"{root} holds the output of a different recipe (hash {info.get('recipe_hash')}, "
+            f"this one is {recipe.hash}); use a new --out folder, or --overwrite to replace it"
+        )
+    if info.get("fingerprint") != fingerprint:
+        raise OutputError(
+            f"{root} was made from different input files (assets were added, removed or "
+            "changed since); use a new --out folder, or --overwrite to start again"
+        )
+    done = Manifest(root).recover()
+    if not resume:
+        raise OutputError(
+            f"{root} already holds this recipe's output ({done} of {info.get('num')} samples, "
+            f"{info.get('status')}); use --resume to continue it or --overwrite to start again"
+        )
+    if done > recipe.num:
+        raise OutputError(
+            f"{root} already has {done} samples, more than --num {recipe.num}; "
+            "use a new --out folder for a smaller dataset"
+        )
+    if done == recipe.num and info.get("status") == "complete" and info.get("num") == recipe.num:
+        return None
+    return done
+
+
+def _run_info(recipe: Recipe, fingerprint: dict[str, Any], status: str) -> dict[str, Any]:
+    return {
+        "synthgen": __version__,
+        "recipe_hash": recipe.hash,
+        "name": recipe.head.name,
+        "seed": recipe.seed,
+        "num": recipe.num,
+        "formats": list(recipe.writer_configs),
+        "image_format": recipe.head.output.image.format,
+        "categories": [c.name for c in recipe.categories()],
+        "fingerprint": fingerprint,
+        "status": status,
+    }
+
+
+def _fragments(manifest: Manifest, name: str) -> Iterator[Fragment]:
+    for rec in manifest.records():
+        if rec["status"] != "ok":
+            continue
+        img = rec["image"]
+        stem = Path(img["file"]).stem
+        ref = ImageRef(rec["index"], stem, img["file"], img["width"], img["height"])
+        yield Fragment(ref, rec["labels"].get(name))
+
+
+def _finalize(writers: list[Writer], manifest: Manifest) -> None:
+    for writer in writers:
+        writer.finalize(_fragments(manifest, writer.name))
+
+
+def _count(manifest: Manifest, summary: RunSummary) -> None:
+    summary.ok = summary.skipped = 0
+    summary.objects = Counter()
+    for rec in manifest.records():
+        if rec["status"] == "ok":
+            summary.ok += 1
+            summary.objects.update(rec["objects"])
+        else:
+            summary.skipped += 1
+
+
+def _counts(summary: RunSummary) -> dict[str, Any]:
+    return {
+        "samples": summary.ok,
+        "skipped": summary.skipped,
+        "objects": sum(summary.objects.values()),
+        "objects_per_category": dict(sorted(summary.objects.items())),
+    }
+
+
+def _remove_partials(root: Path) -> None:
+    """Temp files of samples that were being written when an earlier run was killed."""
+    for path in root.rglob(f"*{PARTIAL_SUFFIX}"):
+        path.unlink()
+
+
+__all__ = ["RUN_FILE", "RunSummary", "generate_dataset"]

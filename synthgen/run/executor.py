@@ -1,0 +1,90 @@
+"""Executors map the sample worker over indices and yield results in index order.
+
+The local executor is a process pool; each process builds its SampleWorker once (assets,
+caches, writers) and reuses it for every sample it makes. Results come back in index order
+whatever finishes first, which is what makes the manifest and the dataset files
+independent of the worker count.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from synthgen.files import quiet_opencv
+from synthgen.recipe import Recipe
+from synthgen.run.worker import SampleWorker
+
+
+class Executor(Protocol):
+    def map(self, recipe: Recipe, root: Path, indices: Sequence[int]) -> Iterator[str]:
+        """Yields the manifest line of each index, in the order of ``indices``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class InlineExecutor:
+    """Runs in the calling process: one worker, no start-up cost, easy to debug."""
+
+    def map(self, recipe: Recipe, root: Path, indices: Sequence[int]) -> Iterator[str]:
+        worker = SampleWorker(recipe, root)
+        for index in indices:
+            yield worker(index)
+
+    def close(self) -> None:
+        pass
+
+
+_worker: SampleWorker | None = None
+
+
+def _init_worker(recipe: Recipe, root: Path) -> None:
+    global _worker
+    import cv2
+
+    cv2.setNumThreads(1)  # one process per core already; threads would oversubscribe
+    quiet_opencv()
+    _worker = SampleWorker(recipe, root)
+
+
+def _run_index(index: int) -> str:
+    assert _worker is not None
+    return _worker(index)
+
+
+class ProcessExecutor:
+    """A pool of worker processes (spawned, so no state leaks in from the parent)."""
+
+    def __init__(self, workers: int, chunksize: int = 4) -> None:
+        self.workers = workers
+        self.chunksize = chunksize
+        self._pool: mp.pool.Pool | None = None
+
+    def map(self, recipe: Recipe, root: Path, indices: Sequence[int]) -> Iterator[str]:
+        ctx = mp.get_context("spawn")
+        self._pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(recipe, root))
+        yield from self._pool.imap(_run_index, indices, chunksize=self.chunksize)
+        self._pool.close()
+        self._pool.join()
+        self._pool = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+def make_executor(workers: int) -> Executor:
+    return InlineExecutor() if workers <= 1 else ProcessExecutor(workers)

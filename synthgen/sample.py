@@ -1,0 +1,87 @@
+"""The one data model every generator emits: pixels plus the geometry it knows exactly.
+
+A Sample carries no boxes, polygons or visibility: those are derived from ``instance_map``
+by :mod:`synthgen.labels` after the last pixel operation, so they can never disagree with
+the pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+MAX_INSTANCES = 65535  # instance maps are written as 16-bit PNGs
+
+
+@dataclass(frozen=True)
+class Category:
+    """A labeled class. ``id`` is global and stable: it comes from the recipe's class order."""
+
+    id: int
+    name: str
+    supercategory: str = "object"
+    keypoints: tuple[str, ...] = ()
+    skeleton: tuple[tuple[str, str], ...] = ()
+    flip_pairs: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Instance:
+    """One labeled object as placed by a generator.
+
+    ``amodal_mask`` is the whole object, hidden and off-image parts included, as a boolean
+    patch whose top-left pixel sits at ``amodal_origin`` (x, y) in image coordinates (it may
+    be negative). ``keypoints`` is (K, 2) in continuous image coordinates, in the order of
+    the category's keypoint names; a NaN row is a keypoint the object does not have.
+    """
+
+    id: int
+    category: str
+    amodal_mask: np.ndarray | None = None
+    amodal_origin: tuple[int, int] = (0, 0)
+    keypoints: np.ndarray | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Sample:
+    """Pixels and exact geometry of one generated sample.
+
+    ``image`` is HxWx3 uint8 RGB; ``instance_map`` is HxW with 0 for background (and for
+    unlabeled occluders) and ``Instance.id`` wherever that object is the visible surface.
+    ``plan`` is the small, JSON-serializable record the generator sampled before rendering:
+    the sample can be rebuilt from it alone.
+    """
+
+    image: np.ndarray
+    instance_map: np.ndarray
+    instances: list[Instance]
+    plan: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:
+            raise ValueError(
+                f"Sample.image must be HxWx3 uint8, got {self.image.shape} {self.image.dtype}"
+            )
+        if self.instance_map.shape != self.image.shape[:2]:
+            raise ValueError(
+                f"Sample.instance_map shape {self.instance_map.shape} does not match "
+                f"image {self.image.shape[:2]}"
+            )
+        if not np.issubdtype(self.instance_map.dtype, np.integer):
+            raise ValueError(f"Sample.instance_map must be integer, got {self.instance_map.dtype}")
+        ids = [inst.id for inst in self.instances]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"Sample instance ids are not unique: {ids}")
+        if ids and not 0 < min(ids) <= max(ids) <= MAX_INSTANCES:
+            raise ValueError(f"instance ids must lie in 1..{MAX_INSTANCES}, got {ids}")
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])

@@ -1,0 +1,1 @@
+"""Writers: each encodes labeled samples in one format. See :mod:`synthgen.writers.base`."""

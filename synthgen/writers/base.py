@@ -1,0 +1,79 @@
+"""The writer plugin interface.
+
+Writers only encode: they receive labels already derived from pixels (ObjectLabel) and
+never compute a box or mask themselves. Per-sample files are written in the workers by
+``write``; files that span the dataset (a COCO JSON, a class list) are assembled once by
+``finalize`` from small per-sample fragments, streamed in sample order so memory stays flat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from synthgen.config import StrictModel
+from synthgen.labels import ObjectLabel
+from synthgen.sample import Category
+
+
+class WriterConfig(StrictModel):
+    """Base of writer options (none by default)."""
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """Where a sample's image lives: ``file`` is relative to the output folder."""
+
+    index: int
+    stem: str
+    file: str
+    width: int
+    height: int
+
+    @property
+    def image_id(self) -> int:
+        """Global, stable image id (COCO style, from 1): sample index + 1."""
+        return self.index + 1
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One finished sample as stored in the manifest, handed to ``finalize``."""
+
+    image: ImageRef
+    data: Any
+
+
+class Writer:
+    """Encodes samples in one format under the output folder."""
+
+    name: ClassVar[str]
+    config_type: ClassVar[type[WriterConfig]] = WriterConfig
+    # Paths (relative to the output folder) this writer owns; two writers may not share one.
+    owns: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, root: Path, config: WriterConfig, categories: list[Category]) -> None:
+        self.root = root
+        self.config = config
+        self.categories = categories
+        self.category_ids = {c.name: c.id for c in categories}
+
+    @property
+    def needs_polygons(self) -> bool:
+        """Whether ``write`` reads ``ObjectLabel.polygons`` (computed for all objects at once)."""
+        return False
+
+    def prepare(self) -> None:
+        """Creates this writer's folders (main process, before any sample)."""
+        for rel in self.owns:
+            if not Path(rel).suffix:
+                (self.root / rel).mkdir(parents=True, exist_ok=True)
+
+    def write(self, image: ImageRef, objects: list[ObjectLabel]) -> Any:
+        """Writes per-sample files; returns a JSON-serializable fragment for finalize."""
+        return None
+
+    def finalize(self, fragments: Iterable[Fragment]) -> None:
+        """Writes dataset-level files from all fragments, in sample order."""
