@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import cv2
 import numpy as np
 
 from synthgen import geometry
@@ -117,7 +118,7 @@ def _label_instance(sample: Sample, inst: Instance) -> ObjectLabel | None:
             amodal_bbox = (ab[0] + ox, ab[1] + oy, ab[2] + ox, ab[3] + oy)
     keypoints = None
     if inst.keypoints is not None:
-        keypoints = keypoint_visibility(sample, inst)
+        keypoints = keypoint_visibility(sample, inst, mask, bbox[:2])
     return ObjectLabel(
         instance_id=inst.id,
         category=inst.category,
@@ -155,41 +156,49 @@ def _amodal_inside(inst: Instance, height: int, width: int) -> np.ndarray:
     ]
 
 
-def keypoint_visibility(sample: Sample, inst: Instance) -> np.ndarray:
-    """(K, 3) keypoints with COCO flags, decided from the final instance map.
+def keypoint_visibility(
+    sample: Sample, inst: Instance, visible: np.ndarray, origin: tuple[int, int]
+) -> np.ndarray:
+    """(K, 3) keypoints with COCO flags, decided from the final pixels.
 
-    A keypoint is visible when the object's own visible pixels reach within one pixel of
-    it (keypoints on a silhouette's edge sit on a pixel boundary); occluded when only its
-    hidden pixels do; absent when it is undefined or outside the image.
+    ``visible`` is the object's visible mask cropped at ``origin`` (x, y). A keypoint is
+    visible when the object's own visible pixels reach within one pixel of it (keypoints on
+    a silhouette's edge sit on a pixel boundary); occluded when only its hidden pixels do,
+    or when another object covers it; absent when undefined or outside the image.
     """
     assert inst.keypoints is not None
-    height, width = sample.instance_map.shape
-    out = np.zeros((len(inst.keypoints), 3), dtype=np.float64)
-    for k, (x, y) in enumerate(inst.keypoints):
-        if not (np.isfinite(x) and np.isfinite(y)) or not (0 <= x < width and 0 <= y < height):
-            continue
-        px, py = int(x), int(y)
-        x0, x1 = max(px - 1, 0), min(px + 2, width)
-        y0, y1 = max(py - 1, 0), min(py + 2, height)
-        if np.any(sample.instance_map[y0:y1, x0:x1] == inst.id):
-            flag = KP_VISIBLE
-        elif _amodal_hits(inst, x0, y0, x1, y1):
-            flag = KP_OCCLUDED
-        elif sample.instance_map[py, px] not in (0, inst.id):
-            # Off the silhouette (e.g. inside a ring's hole) but under another object.
-            flag = KP_OCCLUDED
-        else:
-            flag = KP_VISIBLE
-        out[k] = (x, y, flag)
+    imap = sample.instance_map
+    height, width = imap.shape
+    x, y = inst.keypoints[:, 0], inst.keypoints[:, 1]
+    inside = np.isfinite(x) & np.isfinite(y) & (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    out = np.zeros((len(x), 3), dtype=np.float64)
+    if not inside.any():
+        return out
+    px, py = x[inside].astype(np.intp), y[inside].astype(np.intp)
+    own = _near(visible, origin, px, py)
+    whole = (
+        _near(inst.amodal_mask, inst.amodal_origin, px, py)
+        if inst.amodal_mask is not None
+        else np.ones(len(px), dtype=bool)
+    )
+    cover = imap[py, px]
+    hidden = whole | ((cover != 0) & (cover != inst.id))
+    out[inside] = np.stack(
+        [x[inside], y[inside], np.where(own | ~hidden, KP_VISIBLE, KP_OCCLUDED)], 1
+    )
     return out
 
 
-def _amodal_hits(inst: Instance, x0: int, y0: int, x1: int, y1: int) -> bool:
-    if inst.amodal_mask is None:
-        return True
-    ox, oy = inst.amodal_origin
-    ph, pw = inst.amodal_mask.shape
-    window = inst.amodal_mask[
-        max(y0 - oy, 0) : max(min(y1 - oy, ph), 0), max(x0 - ox, 0) : max(min(x1 - ox, pw), 0)
-    ]
-    return bool(window.any())
+_RING = np.ones((3, 3), np.uint8)
+
+
+def _near(mask: np.ndarray, origin: tuple[int, int], px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """Whether each pixel (px, py) is within one pixel of ``mask`` placed at ``origin``."""
+    grown = cv2.dilate(
+        cv2.copyMakeBorder(mask.view(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0), _RING
+    )
+    u, v = px - (origin[0] - 1), py - (origin[1] - 1)
+    ok = (u >= 0) & (u < grown.shape[1]) & (v >= 0) & (v < grown.shape[0])
+    near = np.zeros(len(px), dtype=bool)
+    near[ok] = grown[v[ok], u[ok]] > 0
+    return near

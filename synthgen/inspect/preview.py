@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ import numpy as np
 
 from synthgen.errors import OutputError
 from synthgen.files import atomic_write_bytes, encode_image, read_image
-from synthgen.run.manifest import MANIFEST_FILE, RUN_FILE
+from synthgen.run.manifest import RUN_FILE, Manifest
 from synthgen.writers.coco import ANNOTATION_FILE
 from synthgen.writers.masks import class_colors
 from synthgen.writers.yolo import LABELS_DIR
@@ -62,13 +61,11 @@ def _load(root: Path, count: int) -> Iterator[tuple[str, list[Drawn]]]:
     if not (root / RUN_FILE).exists():
         raise OutputError(f"{root}: no {RUN_FILE}; is this a synthgen output folder?")
     files = []
-    with open(root / MANIFEST_FILE, encoding="utf-8") as f:
-        for line in f:
-            rec = json.loads(line)
-            if rec["status"] == "ok":
-                files.append(rec["image"]["file"])
-            if len(files) == count:
-                break
+    for rec in Manifest(root).records():
+        if rec["status"] == "ok":
+            files.append(rec["image"]["file"])
+        if len(files) == count:
+            break
     if (root / ANNOTATION_FILE).exists():
         yield from _from_coco(root, files)
     elif (root / "data.yaml").exists():

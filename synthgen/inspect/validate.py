@@ -22,7 +22,7 @@ import numpy as np
 import yaml
 
 from synthgen.geometry import bbox_xyxy
-from synthgen.run.manifest import MANIFEST_FILE, RUN_FILE
+from synthgen.run.manifest import RUN_FILE, Manifest
 from synthgen.writers.coco import ANNOTATION_FILE
 from synthgen.writers.masks import INSTANCE_DIR, SEMANTIC_DIR
 from synthgen.writers.voc import VOC_DIR
@@ -114,9 +114,7 @@ def _run_info(root: Path, report: Report) -> dict[str, Any] | None:
 
 
 def _manifest(root: Path) -> Iterator[Record]:
-    with open(root / MANIFEST_FILE, encoding="utf-8") as f:
-        for line in f:
-            yield json.loads(line)
+    return Manifest(root).records()
 
 
 class _Checker:

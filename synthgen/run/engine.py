@@ -6,7 +6,6 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,7 +66,9 @@ def generate_dataset(
     start = _prepare_output(recipe, root, fingerprint, resume=resume, overwrite=overwrite)
     summary = RunSummary(root, recipe.num)
     if start is None:
-        _count(Manifest(root), summary)
+        counts = (read_run_info(root) or {}).get("counts", {})
+        summary.ok, summary.skipped = counts.get("samples", 0), counts.get("skipped", 0)
+        summary.objects = Counter(counts.get("objects_per_category", {}))
         summary.already_complete = True
         return summary
 
@@ -92,8 +93,7 @@ def generate_dataset(
         raise
     summary.seconds = time.perf_counter() - began
 
-    _finalize(writers, manifest)
-    _count(manifest, summary)
+    _finalize(writers, manifest, summary)
     _remove_partials(root)
     write_run_info(root, {**info, "status": "complete", "counts": _counts(summary)})
     return summary
@@ -188,30 +188,26 @@ def _run_info(recipe: Recipe, fingerprint: dict[str, Any], status: str) -> dict[
     }
 
 
-def _fragments(manifest: Manifest, name: str) -> Iterator[Fragment]:
-    for rec in manifest.records():
-        if rec["status"] != "ok":
-            continue
-        img = rec["image"]
-        stem = Path(img["file"]).stem
-        ref = ImageRef(rec["index"], stem, img["file"], img["width"], img["height"])
-        yield Fragment(ref, rec["labels"].get(name))
-
-
-def _finalize(writers: list[Writer], manifest: Manifest) -> None:
+def _finalize(writers: list[Writer], manifest: Manifest, summary: RunSummary) -> None:
+    """One pass over the manifest feeds every writer's dataset-level files and the counts."""
     for writer in writers:
-        writer.finalize(_fragments(manifest, writer.name))
-
-
-def _count(manifest: Manifest, summary: RunSummary) -> None:
+        writer.begin()
     summary.ok = summary.skipped = 0
     summary.objects = Counter()
     for rec in manifest.records():
-        if rec["status"] == "ok":
-            summary.ok += 1
-            summary.objects.update(rec["objects"])
-        else:
+        if rec["status"] != "ok":
             summary.skipped += 1
+            continue
+        summary.ok += 1
+        summary.objects.update(rec["objects"])
+        img = rec["image"]
+        ref = ImageRef(
+            rec["index"], Path(img["file"]).stem, img["file"], img["width"], img["height"]
+        )
+        for writer in writers:
+            writer.add(Fragment(ref, rec["labels"].get(writer.name)))
+    for writer in writers:
+        writer.end()
 
 
 def _counts(summary: RunSummary) -> dict[str, Any]:

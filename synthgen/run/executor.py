@@ -20,7 +20,7 @@ from synthgen.run.worker import SampleWorker
 
 
 class Executor(Protocol):
-    def map(self, recipe: Recipe, root: Path, indices: Sequence[int]) -> Iterator[str]:
+    def map(self, recipe: Recipe, root: Path, indices: Sequence[int]) -> Iterator[bytes]:
         """Yields the manifest line of each index, in the order of ``indices``."""
         ...
 
@@ -37,7 +37,8 @@ def default_workers() -> int:
 class InlineExecutor:
     """Runs in the calling process: one worker, no start-up cost, easy to debug."""
 
-    def map(self, recipe: Recipe, root: Path, indices: Sequence[int]) -> Iterator[str]:
+    def map(self, recipe: Recipe, root: Path, indices: Sequence[int]) -> Iterator[bytes]:
+        _single_threaded_opencv()
         worker = SampleWorker(recipe, root)
         for index in indices:
             yield worker(index)
@@ -49,16 +50,22 @@ class InlineExecutor:
 _worker: SampleWorker | None = None
 
 
-def _init_worker(recipe: Recipe, root: Path) -> None:
-    global _worker
+def _single_threaded_opencv() -> None:
+    """Per-sample operations are small: OpenCV's thread pool costs more than it gives, and
+    its idle threads spin on the cores the other workers need."""
     import cv2
 
-    cv2.setNumThreads(1)  # one process per core already; threads would oversubscribe
+    cv2.setNumThreads(1)
+
+
+def _init_worker(recipe: Recipe, root: Path) -> None:
+    global _worker
+    _single_threaded_opencv()
     quiet_opencv()
     _worker = SampleWorker(recipe, root)
 
 
-def _run_index(index: int) -> str:
+def _run_index(index: int) -> bytes:
     assert _worker is not None
     return _worker(index)
 
@@ -71,7 +78,7 @@ class ProcessExecutor:
         self.chunksize = chunksize
         self._pool: mp.pool.Pool | None = None
 
-    def map(self, recipe: Recipe, root: Path, indices: Sequence[int]) -> Iterator[str]:
+    def map(self, recipe: Recipe, root: Path, indices: Sequence[int]) -> Iterator[bytes]:
         ctx = mp.get_context("spawn")
         self._pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(recipe, root))
         yield from self._pool.imap(_run_index, indices, chunksize=self.chunksize)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
+
+import orjson
 
 from synthgen.errors import OutputError
 from synthgen.files import atomic_write_text
@@ -41,7 +43,7 @@ class Manifest:
 
     def __init__(self, root: Path) -> None:
         self.path = root / MANIFEST_FILE
-        self._file: TextIO | None = None
+        self._file: BinaryIO | None = None
 
     def recover(self) -> int:
         """Counts complete records, cutting off a partial last line; returns the next index."""
@@ -53,8 +55,8 @@ class Manifest:
                 if not line.endswith(b"\n"):
                     break
                 try:
-                    index = json.loads(line)["index"]
-                except (json.JSONDecodeError, KeyError):
+                    index = orjson.loads(line)["index"]
+                except (orjson.JSONDecodeError, KeyError, TypeError):
                     break
                 if index != count:
                     raise OutputError(
@@ -68,12 +70,12 @@ class Manifest:
         return count
 
     def open(self) -> None:
-        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (held for the run)
+        self._file = open(self.path, "ab")  # noqa: SIM115 (held for the run)
 
-    def append(self, line: str) -> None:
+    def append(self, line: bytes) -> None:
         assert self._file is not None
         self._file.write(line)
-        self._file.write("\n")
+        self._file.write(b"\n")
 
     def flush(self) -> None:
         if self._file is not None:
@@ -86,6 +88,6 @@ class Manifest:
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Streams the records in index order without loading the file."""
-        with open(self.path, encoding="utf-8") as f:
+        with open(self.path, "rb") as f:
             for line in f:
-                yield json.loads(line)
+                yield orjson.loads(line)

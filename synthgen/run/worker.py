@@ -6,12 +6,12 @@ its bytes are the same in any process, in any order, on a resumed run.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from synthgen.errors import PlacementError
 from synthgen.files import atomic_write_bytes, encode_image
@@ -43,7 +43,7 @@ class SampleWorker:
         self.polygons = any(w.needs_polygons for w in self.writers)
         self.image_config = recipe.head.output.image
 
-    def __call__(self, index: int) -> str:
+    def __call__(self, index: int) -> bytes:
         """Makes sample ``index`` and returns its manifest line."""
         rng = sample_seed(self.recipe.seed, index)
         try:
@@ -74,5 +74,7 @@ class SampleWorker:
         return _dumps(record)
 
 
-def _dumps(record: dict[str, Any]) -> str:
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+def _dumps(record: dict[str, Any]) -> bytes:
+    # orjson: several times faster than json on these records, and writes numpy arrays
+    # (polygons) without a tolist() first.
+    return orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY)

@@ -2,13 +2,14 @@
 
 Writers only encode: they receive labels already derived from pixels (ObjectLabel) and
 never compute a box or mask themselves. Per-sample files are written in the workers by
-``write``; files that span the dataset (a COCO JSON, a class list) are assembled once by
-``finalize`` from small per-sample fragments, streamed in sample order so memory stays flat.
+``write``, which may return a small JSON fragment. Files that span the dataset (a COCO
+JSON, a class list) are assembled in the main process: ``begin``, then ``add`` for every
+finished sample in index order (the manifest is read once for all writers), then ``end``.
+Memory stays flat because fragments stream through.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -40,7 +41,7 @@ class ImageRef:
 
 @dataclass(frozen=True)
 class Fragment:
-    """One finished sample as stored in the manifest, handed to ``finalize``."""
+    """One finished sample as stored in the manifest, handed to ``add``."""
 
     image: ImageRef
     data: Any
@@ -72,8 +73,14 @@ class Writer:
                 (self.root / rel).mkdir(parents=True, exist_ok=True)
 
     def write(self, image: ImageRef, objects: list[ObjectLabel]) -> Any:
-        """Writes per-sample files; returns a JSON-serializable fragment for finalize."""
+        """Writes per-sample files; returns a JSON-serializable fragment for ``add``."""
         return None
 
-    def finalize(self, fragments: Iterable[Fragment]) -> None:
-        """Writes dataset-level files from all fragments, in sample order."""
+    def begin(self) -> None:
+        """Starts dataset-level files (main process, after every sample is written)."""
+
+    def add(self, fragment: Fragment) -> None:
+        """Takes one finished sample's fragment; called in sample order."""
+
+    def end(self) -> None:
+        """Completes dataset-level files; each must appear atomically (temp name, rename)."""

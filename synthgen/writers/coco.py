@@ -10,13 +10,12 @@ both are stable across worker counts, resumed runs and shards.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
 from pydantic import Field
 
 from synthgen import __version__
@@ -57,7 +56,7 @@ class CocoWriter(Writer):
             "iscrowd": 0,
         }
         if self.config.segmentation == "polygon":
-            ann["segmentation"] = [p.ravel().tolist() for p in obj.polygons]
+            ann["segmentation"] = [p.ravel() for p in obj.polygons]
         elif self.config.segmentation == "rle":
             ann["segmentation"] = obj.rle
         if obj.keypoints is not None:
@@ -73,29 +72,35 @@ class CocoWriter(Writer):
                 ann["attributes"] = obj.attributes
         return ann
 
-    def finalize(self, fragments: Iterable[Fragment]) -> None:
+    def begin(self) -> None:
+        # Images stream into the final file's temp, annotations into a side file that is
+        # appended at the end: neither list is ever held in memory.
         path = self.root / ANNOTATION_FILE
-        tmp = path.with_name(path.name + PARTIAL_SUFFIX)
-        ann_tmp = path.with_name(path.name + ".annotations" + PARTIAL_SUFFIX)
-        with open(tmp, "w", encoding="utf-8") as out, open(ann_tmp, "w+", encoding="utf-8") as anns:
-            out.write("{\n")
-            out.write(f'"info": {_dumps(self._info())},\n')
-            out.write('"licenses": [],\n')
-            out.write(f'"categories": {_dumps(self._categories())},\n')
-            out.write('"images": [')
-            ann_id = 0
-            for n, frag in enumerate(fragments):
-                out.write(("\n" if n == 0 else ",\n") + _dumps(_image(frag.image)))
-                for ann in frag.data or ():
-                    ann_id += 1
-                    entry = {"id": ann_id, "image_id": frag.image.image_id, **ann}
-                    anns.write(("\n" if ann_id == 1 else ",\n") + _dumps(entry))
-            out.write('\n],\n"annotations": [')
-            anns.seek(0)
-            shutil.copyfileobj(anns, out)
-            out.write("\n]\n}\n")
-        ann_tmp.unlink()
-        os.replace(tmp, path)
+        self._tmp = path.with_name(path.name + PARTIAL_SUFFIX)
+        self._ann_tmp = path.with_name(path.name + ".annotations" + PARTIAL_SUFFIX)
+        self._out = open(self._tmp, "wb")  # noqa: SIM115 (closed in end)
+        self._anns = open(self._ann_tmp, "w+b")  # noqa: SIM115
+        self._out.write(b'{\n"info": ' + _dumps(self._info()) + b',\n"licenses": [],\n')
+        self._out.write(b'"categories": ' + _dumps(self._categories()) + b',\n"images": [')
+        self._images = self._ann_id = 0
+
+    def add(self, fragment: Fragment) -> None:
+        self._out.write((b",\n" if self._images else b"\n") + _dumps(_image(fragment.image)))
+        self._images += 1
+        for ann in fragment.data or ():
+            self._ann_id += 1
+            entry = {"id": self._ann_id, "image_id": fragment.image.image_id, **ann}
+            self._anns.write((b",\n" if self._ann_id > 1 else b"\n") + _dumps(entry))
+
+    def end(self) -> None:
+        self._out.write(b'\n],\n"annotations": [')
+        self._anns.seek(0)
+        shutil.copyfileobj(self._anns, self._out)
+        self._out.write(b"\n]\n}\n")
+        self._out.close()
+        self._anns.close()
+        self._ann_tmp.unlink()
+        os.replace(self._tmp, self.root / ANNOTATION_FILE)
 
     def _info(self) -> dict[str, Any]:
         return {
@@ -125,5 +130,5 @@ def _image(ref: ImageRef) -> dict[str, Any]:
     }
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+def _dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +65,15 @@ class VocWriter(Writer):
         _sub(box, "ymax", y1)
         return el
 
-    def finalize(self, fragments: Iterable[Fragment]) -> None:
-        stems = "".join(f"{frag.image.stem}\n" for frag in fragments)
+    def begin(self) -> None:
+        self._stems: list[str] = []
+
+    def add(self, fragment: Fragment) -> None:
+        self._stems.append(fragment.image.stem)
+
+    def end(self) -> None:
         main = self.root / VOC_DIR / "ImageSets" / "Main"
-        atomic_write_text(main / "default.txt", stems)
+        atomic_write_text(main / "default.txt", "".join(f"{s}\n" for s in self._stems))
         labelmap = "".join(f"{c.name}\n" for c in self.categories)
         atomic_write_text(self.root / VOC_DIR / "labels.txt", labelmap)
 

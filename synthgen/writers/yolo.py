@@ -9,7 +9,6 @@ parts and holes are joined by zero-width slits, so filling it gives back the exa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -17,7 +16,7 @@ import yaml
 from synthgen.files import atomic_write_text
 from synthgen.geometry import merge_polygons
 from synthgen.labels import ObjectLabel
-from synthgen.writers.base import Fragment, ImageRef, Writer
+from synthgen.writers.base import ImageRef, Writer
 
 LABELS_DIR = "labels"
 
@@ -41,9 +40,7 @@ class YoloWriter(Writer):
         cx, cy = (x0 + x1) / 2 / width, (y0 + y1) / 2 / height
         return f"{cls} {cx:.6f} {cy:.6f} {(x1 - x0) / width:.6f} {(y1 - y0) / height:.6f}"
 
-    def finalize(self, fragments: Iterable[Fragment]) -> None:
-        for _ in fragments:  # nothing per sample to gather; consume the stream
-            pass
+    def end(self) -> None:
         doc = {
             # No 'path' key: Ultralytics then resolves train/val against this file's folder.
             "train": "images",

@@ -53,7 +53,10 @@ def written(tmp_path: Path):
             ref = ImageRef(index, f"{index:08d}", f"images/{index:08d}.png", WIDTH, HEIGHT)
             (tmp_path / ref.file).write_bytes(b"")
             frags.append(Fragment(ref, writer.write(ref, objects)))
-        writer.finalize(iter(frags))
+        writer.begin()
+        for frag in frags:
+            writer.add(frag)
+        writer.end()
         return tmp_path
 
     return write

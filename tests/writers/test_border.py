@@ -31,7 +31,9 @@ def root(tmp_path):
         cls = WRITERS.get(name)
         writer = cls(tmp_path, cls.config_type(), [Category(1, "box")])
         writer.prepare()
-        writer.finalize(iter([Fragment(ref, writer.write(ref, objects))]))
+        writer.begin()
+        writer.add(Fragment(ref, writer.write(ref, objects)))
+        writer.end()
     return tmp_path
 
 

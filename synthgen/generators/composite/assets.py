@@ -116,14 +116,18 @@ class CutoutLibrary:
         return load_cutout(self.root / asset_id, spec.keypoints if spec else ())
 
     def check(self, fits: Callable[[Cutout], str | None]) -> None:
-        """Decodes every cutout once; ``fits`` returns a problem with its size, or None."""
+        """Decodes every cutout once; ``fits`` returns a problem with its size, or None.
+
+        Built-ins are drawn by synthgen itself: only the user's files need checking.
+        """
+        if self.root is None:
+            return
         for assets in self.assets.values():
             for asset_id in assets:
-                if self.root is not None:
-                    verify_image(self.root / asset_id)
-                    mask = _mask_file(self.root / asset_id)
-                    if mask is not None:
-                        verify_image(mask)
+                verify_image(self.root / asset_id)
+                mask = _mask_file(self.root / asset_id)
+                if mask is not None:
+                    verify_image(mask)
                 cutout = self._load(asset_id)
                 problem = fits(cutout)
                 if problem:
@@ -148,18 +152,18 @@ def _builtin_fingerprint(name: str | None) -> list[Any]:
 def _builtin_index(name: str) -> tuple[list[ClassSpec], dict[str, list[str]]]:
     from synthgen.generators.composite import procedural
 
+    # Ids only: the pixels are drawn lazily, in the workers that use them.
     if name == "traffic_signs":
-        sets = procedural.traffic_sign_cutouts()
         classes = [
             ClassSpec(
                 name=c.name, keypoints=c.keypoints, flip_pairs=c.flip_pairs, skeleton=c.skeleton
             )
             for c in procedural.TRAFFIC_SIGNS
         ]
-        assets = {c.name: [f"{c.name}#{k}" for k in range(len(sets[c.name]))] for c in classes}
-        return classes, assets
-    count = len(procedural.distractor_cutouts())
-    return [ClassSpec(name="clutter")], {"clutter": [f"clutter#{k}" for k in range(count)]}
+        n = procedural.SIGN_VARIANTS
+        return classes, {c.name: [f"{c.name}#{k}" for k in range(n)] for c in classes}
+    n = procedural.CLUTTER_COUNT
+    return [ClassSpec(name="clutter")], {"clutter": [f"clutter#{k}" for k in range(n)]}
 
 
 def _builtin_cutout(asset_id: str) -> Cutout:
@@ -286,7 +290,7 @@ class BackgroundLibrary:
             from synthgen.generators.composite import procedural
 
             self.root: Path | None = None
-            self.ids = [f"streets#{k}" for k in range(len(procedural.street_backgrounds()))]
+            self.ids = [f"streets#{k}" for k in range(procedural.BACKGROUND_COUNT)]
         else:
             assert source.dir is not None
             self.root = resolve_path(source.dir, base_dir)
@@ -315,9 +319,10 @@ class BackgroundLibrary:
         return img
 
     def check(self) -> None:
+        if self.root is None:
+            return
         for bg_id in self.ids:
-            if self.root is not None:
-                verify_image(self.root / bg_id)
+            verify_image(self.root / bg_id)
             self._load(bg_id)
 
     def fingerprint(self) -> list[Any]:

@@ -138,7 +138,7 @@ class CompositeGenerator(Generator[CompositeConfig]):
             items += [self._new_item(rng, cfg.distractors, None) for _ in range(n)]
         items = self._z_order(rng, items)
 
-        owner = np.zeros((height, width), dtype=np.int32)  # index+1 of the item on top
+        owner = np.zeros((height, width), dtype=np.uint16)  # index+1 of the item on top
         hidden = np.zeros(len(items) + 1)
         inside = np.zeros(len(items) + 1)
         placed = []
@@ -274,7 +274,9 @@ class CompositeGenerator(Generator[CompositeConfig]):
                 continue
             if clipped:
                 sub, window = clipped
-                covered = np.bincount(owner[window][sub], minlength=len(hidden))
+                # Masking by multiplication sends uncovered pixels to bin 0 (background,
+                # ignored): twice as fast as gathering the masked pixels first.
+                covered = np.bincount((owner[window] * sub).ravel(), minlength=len(hidden))
                 hit = np.flatnonzero(covered[1:]) + 1  # labeled objects this one would cover
                 after = hidden[hit] + covered[hit]
                 if (after > (cfg.max_occlusion + 1e-9) * inside[hit]).any():

@@ -16,16 +16,20 @@ they name. Other cutout shapes are drawn with OpenCV at 4x and area-averaged dow
 (['stop', 'yield', 'speed_limit'], (160, 160, 4))
 """
 
-from synthgen.generators.composite.procedural.clutter import distractor_cutouts
+from synthgen.generators.composite.procedural.clutter import CLUTTER_COUNT, distractor_cutouts
 from synthgen.generators.composite.procedural.signs import (
+    SIGN_VARIANTS,
     TRAFFIC_SIGNS,
     ClassSpec,
     ProceduralCutout,
     traffic_sign_cutouts,
 )
-from synthgen.generators.composite.procedural.streets import street_backgrounds
+from synthgen.generators.composite.procedural.streets import BACKGROUND_COUNT, street_backgrounds
 
 __all__ = [
+    "BACKGROUND_COUNT",
+    "CLUTTER_COUNT",
+    "SIGN_VARIANTS",
     "TRAFFIC_SIGNS",
     "ClassSpec",
     "ProceduralCutout",

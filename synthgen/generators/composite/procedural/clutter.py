@@ -23,6 +23,7 @@ from synthgen.generators.composite.procedural.raster import (
 )
 
 _CLUTTER_SEED = 0xC1077E
+CLUTTER_COUNT = 24  # cutouts by default
 
 # ------------------------------------------------------------------------------ clutter
 
@@ -245,7 +246,7 @@ def _clutter_set(count: int, size: int) -> tuple[np.ndarray, ...]:
     return tuple(_clutter(k, size) for k in range(count))
 
 
-def distractor_cutouts(count: int = 24, size: int = 128) -> list[np.ndarray]:
+def distractor_cutouts(count: int = CLUTTER_COUNT, size: int = 128) -> list[np.ndarray]:
     """``count`` unlabeled clutter cutouts, ``size`` x ``size`` RGBA uint8 (straight alpha):
     leaves, rocks, traffic cones, bushes, wheelie bins, cardboard boxes, tyres (some on a
     rim with holes the background shows through) and hydrants, in that repeating order.

@@ -30,6 +30,7 @@ from synthgen.generators.composite.procedural.raster import (
 )
 
 _SIGN_SEED = 0x516E
+SIGN_VARIANTS = 8  # cutouts per class by default
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,9 @@ def _sign_sets(variants: int, size: int) -> tuple[tuple[ProceduralCutout, ...], 
     )
 
 
-def traffic_sign_cutouts(variants: int = 8, size: int = 160) -> dict[str, list[ProceduralCutout]]:
+def traffic_sign_cutouts(
+    variants: int = SIGN_VARIANTS, size: int = 160
+) -> dict[str, list[ProceduralCutout]]:
     """``variants`` cutouts of each class in TRAFFIC_SIGNS, each ``size`` x ``size``.
 
     Variants differ in face size and position, proportions, paint (fresh, faded, dirty),

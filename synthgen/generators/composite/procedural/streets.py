@@ -36,6 +36,7 @@ from synthgen.generators.composite.procedural.raster import (
 )
 
 _STREET_SEED = 0x57EE7
+BACKGROUND_COUNT = 16  # backgrounds by default
 
 # -------------------------------------------------------------------------- backgrounds
 # A scene is flat polygons in a world seen by a level pinhole camera (x right, y up from
@@ -532,7 +533,9 @@ def _background_set(count: int, width: int, height: int) -> tuple[np.ndarray, ..
     return tuple(_frozen(_background(k, width, height)) for k in range(count))
 
 
-def street_backgrounds(count: int = 16, width: int = 800, height: int = 600) -> list[np.ndarray]:
+def street_backgrounds(
+    count: int = BACKGROUND_COUNT, width: int = 800, height: int = 600
+) -> list[np.ndarray]:
     """``count`` street-like backgrounds, ``height`` x ``width`` x 3 uint8 RGB: streets seen
     along the road and across it, parking lots and parks; by day, overcast or at dusk.
 
