@@ -42,8 +42,6 @@ class _Item:
 
     entry: dict[str, Any]
     patch: paste.Patch
-    x: int = 0
-    y: int = 0
 
 
 class CompositeGenerator(Generator[CompositeConfig]):
@@ -285,7 +283,6 @@ class CompositeGenerator(Generator[CompositeConfig]):
                 owner[window][sub] = k if labeled else 0
                 if labeled:
                     inside[k] = seen
-            item.x, item.y = x, y
             item.entry["at"] = [x, y]
             return True
         return False
