@@ -18,12 +18,12 @@ import multiprocessing as mp
 import os
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
+from common import RssSampler
 
 from synthgen.recipe import build_recipe
 from synthgen.run import generate_dataset
@@ -56,55 +56,6 @@ def recipe(blend: str) -> dict:
         },
         "output": {"image": {"format": "jpg", "quality": 90}, "formats": ["coco"]},
     }
-
-
-def rss_tree_mb() -> float:
-    """Resident memory of this process and all its descendants, in MB."""
-    pids, total = [os.getpid()], 0
-    while pids:
-        pid = pids.pop()
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                with open(task / "children") as f:
-                    pids += [int(p) for p in f.read().split()]
-        except (OSError, StopIteration):
-            continue
-    return total / 1024
-
-
-class RssSampler:
-    """Samples the process tree's RSS; records it when the dataset reaches marks."""
-
-    def __init__(self, out: Path, marks: list[int]) -> None:
-        self.out, self.marks, self.at = out, sorted(marks), {}
-        self.peak = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        manifest = self.out / "manifest.jsonl"
-        offset = done = 0
-        while not self._stop.wait(0.2):
-            rss = rss_tree_mb()
-            self.peak = max(self.peak, rss)
-            if self.marks and manifest.exists():
-                with open(manifest, "rb") as f:  # count only the records added since last time
-                    f.seek(offset)
-                    new = f.read()
-                offset += len(new)
-                done += new.count(b"\n")
-                while self.marks and done >= self.marks[0]:
-                    self.at[self.marks.pop(0)] = rss
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def bench_synthgen(num: int, workers: int, blend: str, marks: list[int]) -> dict:

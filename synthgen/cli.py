@@ -7,15 +7,17 @@ exit with status 2; a failed validation exits with 1.
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import click
 
 from synthgen import __version__
-from synthgen.errors import SynthgenError
+from synthgen.errors import AssetWarning, SynthgenError
 from synthgen.files import quiet_opencv
 
 EXIT_USER_ERROR = 2
+_python_format_warning = warnings.formatwarning
 
 
 class _Group(click.Group):
@@ -34,6 +36,20 @@ class _Group(click.Group):
 def main() -> None:
     """Synthetic labeled data with exact labels."""
     quiet_opencv()
+    warnings.formatwarning = _format_warning
+
+
+def _format_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    """synthgen's own warnings read like its errors: one line, no source excerpt."""
+    if issubclass(category, AssetWarning):
+        return f"warning: {message}\n"
+    return _python_format_warning(message, category, filename, lineno, line)
 
 
 @main.command()
@@ -115,6 +131,32 @@ def preview(dataset: Path, out: Path | None, count: int, columns: int, width: in
     target = out or dataset / "preview.png"
     write_preview(dataset, target, count=count, columns=columns, tile_width=width)
     click.echo(f"wrote {target}")
+
+
+@main.command(name="render-cutouts")
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="output folder")
+@click.option(
+    "--views", type=click.IntRange(min=1), help="viewpoints per model (overrides the file)"
+)
+@click.option("--overwrite", is_flag=True, help="replace cutouts made earlier in --out")
+@click.option("--quiet", "-q", is_flag=True, help="no progress bar")
+def render_cutouts(
+    config: Path, out: Path, views: int | None, overwrite: bool, quiet: bool
+) -> None:
+    """Render 3D models from many views into RGBA cutouts for the compositor."""
+    from synthgen.generators.scene3d.cutouts import load_cutouts_config, render_cutouts
+
+    loaded = load_cutouts_config(config)
+    if views is not None:
+        loaded = loaded.model_copy(update={"views": views})
+    count = render_cutouts(
+        loaded, config.parent.resolve(), out, overwrite=overwrite, progress=not quiet
+    )
+    click.echo(
+        f"wrote {count} cutouts to {out}; use them with a composite recipe: "
+        f"objects: {{source: {{dir: {out}}}}} (classes and keypoints: {out}/cutouts.json)"
+    )
 
 
 @main.command(name="list")

@@ -20,3 +20,7 @@ class PlacementError(SynthgenError):
 
 class OutputError(SynthgenError):
     """The output folder cannot be used as asked (another recipe's output, a finished run...)."""
+
+
+class AssetWarning(UserWarning):
+    """An input that works but may give surprising results (e.g. an open mesh)."""

@@ -31,8 +31,10 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def encode_image(rgb: np.ndarray, fmt: str, quality: int = 95) -> bytes:
-    """Encodes an RGB (HxWx3) or single-channel image; ``fmt`` is jpg, png or webp."""
-    img = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if rgb.ndim == 3 else rgb
+    """Encodes an RGB(A) (HxWx3 or 4) or single-channel image; ``fmt`` is jpg, png or webp."""
+    img = rgb
+    if rgb.ndim == 3:
+        img = cv2.cvtColor(rgb, cv2.COLOR_RGBA2BGRA if rgb.shape[2] == 4 else cv2.COLOR_RGB2BGR)
     params: list[int] = []
     if fmt == "jpg":
         params = [cv2.IMWRITE_JPEG_QUALITY, quality]

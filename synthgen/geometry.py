@@ -252,3 +252,31 @@ def transform_points(transform: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Applies a 3x3 projective transform to (n, 2) points in continuous coordinates."""
     homogeneous = np.hstack([points, np.ones((len(points), 1))]) @ transform.T
     return homogeneous[:, :2] / homogeneous[:, 2:3]
+
+
+def project(K: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Camera-frame points (n, 3) to continuous pixel coordinates (n, 2).
+
+    ``K`` follows OpenCV (the centre of pixel u sits at u); synthgen's continuous
+    coordinates put it at u + 0.5, so the result is the OpenCV projection plus half a pixel.
+    """
+    uvw = points @ K.T
+    return uvw[:, :2] / uvw[:, 2:3] + 0.5
+
+
+def transform(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Applies a 4x4 rigid transform to (n, 3) points."""
+    return points @ matrix[:3, :3].T + matrix[:3, 3]
+
+
+def box_corners(bounds: np.ndarray) -> np.ndarray:
+    """The 8 corners of an axis-aligned box given as [[xmin, ymin, zmin], [xmax, ymax, zmax]].
+
+    Order: the four z-min corners counter-clockwise seen from +z, starting at (xmin, ymin),
+    then the four z-max corners above them in the same order:
+    (0,0,0) (1,0,0) (1,1,0) (0,1,0) (0,0,1) (1,0,1) (1,1,1) (0,1,1), 0 = min and 1 = max.
+    """
+    pick = np.array(
+        [[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 0, 1], [1, 0, 1], [1, 1, 1], [0, 1, 1]]
+    )
+    return np.where(pick == 1, bounds[1], bounds[0]).astype(np.float64)

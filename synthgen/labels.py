@@ -27,6 +27,10 @@ class ObjectLabel:
     is visible pixels / pixels of the whole object (hidden and off-image parts included);
     ``truncation`` is the fraction of the whole object outside the image. ``keypoints``
     is (K, 3): x, y, COCO flag (0 absent or outside the image, 1 occluded, 2 visible).
+    ``amodal_mask`` and ``amodal_origin`` are the whole object's silhouette and where its
+    top-left pixel sits (it may leave the image). 3D objects also carry ``model``, ``pose``
+    (4x4 model -> camera, metres), ``box3d`` (8 corners in the camera frame, in the order of
+    ``geometry.box_corners``) and ``box3d_projected`` (8 x 2, continuous pixels).
     """
 
     instance_id: int
@@ -39,6 +43,12 @@ class ObjectLabel:
     amodal_bbox_xyxy: tuple[int, int, int, int] | None = None
     keypoints: np.ndarray | None = None
     attributes: dict[str, Any] | None = None
+    amodal_mask: np.ndarray | None = None
+    amodal_origin: tuple[int, int] = (0, 0)
+    model: str | None = None
+    pose: np.ndarray | None = None
+    box3d: np.ndarray | None = None
+    box3d_projected: np.ndarray | None = None
 
     @property
     def area(self) -> int:
@@ -119,6 +129,10 @@ def _label_instance(sample: Sample, inst: Instance) -> ObjectLabel | None:
     keypoints = None
     if inst.keypoints is not None:
         keypoints = keypoint_visibility(sample, inst, mask, bbox[:2])
+    box3d = box3d_projected = None
+    if inst.pose is not None and inst.bounds is not None and sample.camera is not None:
+        box3d = geometry.transform(inst.pose, geometry.box_corners(inst.bounds))
+        box3d_projected = geometry.project(sample.camera.K, box3d)
     return ObjectLabel(
         instance_id=inst.id,
         category=inst.category,
@@ -130,6 +144,12 @@ def _label_instance(sample: Sample, inst: Instance) -> ObjectLabel | None:
         amodal_bbox_xyxy=amodal_bbox,
         keypoints=keypoints,
         attributes=inst.attributes or None,
+        amodal_mask=inst.amodal_mask,
+        amodal_origin=inst.amodal_origin,
+        model=inst.model,
+        pose=inst.pose,
+        box3d=box3d,
+        box3d_projected=box3d_projected,
     )
 
 
@@ -175,6 +195,10 @@ def keypoint_visibility(
     if not inside.any():
         return out
     px, py = x[inside].astype(np.intp), y[inside].astype(np.intp)
+    if inst.keypoint_depth is not None and sample.depth is not None:
+        flags = _depth_test(sample.depth, inst.keypoint_depth[inside], px, py)
+        out[inside] = np.stack([x[inside], y[inside], flags], 1)
+        return out
     own = _near(visible, origin, px, py)
     whole = (
         _near(inst.amodal_mask, inst.amodal_origin, px, py)
@@ -187,6 +211,21 @@ def keypoint_visibility(
         [x[inside], y[inside], np.where(own | ~hidden, KP_VISIBLE, KP_OCCLUDED)], 1
     )
     return out
+
+
+DEPTH_TOLERANCE = (0.002, 0.005)  # metres, and fraction of the distance
+
+
+def _depth_test(depth: np.ndarray, z: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """A keypoint is visible when nothing is in front of it: the surface seen at its pixel
+    is not nearer than the keypoint (a pixel showing only background hides nothing).
+
+    The tolerance absorbs the depth change across one pixel of a slanted surface.
+    """
+    seen = depth[py, px]
+    tol = np.maximum(DEPTH_TOLERANCE[0], DEPTH_TOLERANCE[1] * z)
+    visible = (seen == 0) | (seen >= z - tol)
+    return np.where(visible, KP_VISIBLE, KP_OCCLUDED)
 
 
 _RING = np.ones((3, 3), np.uint8)

@@ -61,9 +61,16 @@ class Recipe:
     def categories(self) -> list[Category]:
         return self.generator().categories()
 
-    def writers(self, root: Path) -> list[Writer]:
-        cats = self.categories()
-        return [WRITERS.get(n)(root, cfg, cats) for n, cfg in self.writer_configs.items()]
+    def writers(self, root: Path, generator: Generator | None = None) -> list[Writer]:
+        """The recipe's writers, given this process's generator (built once if not given)."""
+        gen = self.generator() if generator is None else generator
+        cats = gen.categories()
+        writers = [
+            WRITERS.get(n)(root, cfg, cats, generator=gen) for n, cfg in self.writer_configs.items()
+        ]
+        for writer in writers:  # all refusals before the first file appears
+            writer.check()
+        return writers
 
     def normalized(self) -> dict[str, Any]:
         """Everything that decides the output bytes (``num`` excluded: runs can grow)."""

@@ -61,7 +61,10 @@ class Registry(Generic[T]):
 GENERATORS: Registry = Registry(
     "generator",
     "synthgen.generators",
-    {"composite": "synthgen.generators.composite:CompositeGenerator"},
+    {
+        "composite": "synthgen.generators.composite:CompositeGenerator",
+        "scene3d": "synthgen.generators.scene3d:Scene3DGenerator",
+    },
 )
 WRITERS: Registry = Registry(
     "writer",
@@ -70,7 +73,10 @@ WRITERS: Registry = Registry(
         "coco": "synthgen.writers.coco:CocoWriter",
         "yolo": "synthgen.writers.yolo:YoloWriter",
         "yolo-seg": "synthgen.writers.yolo:YoloSegWriter",
+        "yolo-pose": "synthgen.writers.yolo:YoloPoseWriter",
         "voc": "synthgen.writers.voc:VocWriter",
         "masks": "synthgen.writers.masks:MaskWriter",
+        "depth": "synthgen.writers.depth:DepthWriter",
+        "bop": "synthgen.writers.bop:BopWriter",
     },
 )

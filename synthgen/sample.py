@@ -27,6 +27,21 @@ class Category:
     flip_pairs: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class Camera:
+    """A pinhole camera in OpenCV convention: x right, y down, z forward.
+
+    ``K`` is 3x3 with the centre of pixel (u, v) at (u, v), as OpenCV and BOP use it (so a
+    point projects to continuous coordinates u + 0.5, v + 0.5 in synthgen's convention).
+    ``world_to_camera`` is a 4x4 rigid transform in metres.
+    """
+
+    K: np.ndarray
+    world_to_camera: np.ndarray
+    width: int
+    height: int
+
+
 @dataclass
 class Instance:
     """One labeled object as placed by a generator.
@@ -35,6 +50,11 @@ class Instance:
     patch whose top-left pixel sits at ``amodal_origin`` (x, y) in image coordinates (it may
     be negative). ``keypoints`` is (K, 2) in continuous image coordinates, in the order of
     the category's keypoint names; a NaN row is a keypoint the object does not have.
+    ``keypoint_depth`` (K,) is each keypoint's z in the camera frame, when the generator
+    knows it: visibility then comes from a depth test against ``Sample.depth``.
+
+    3D generators add ``model`` (the mesh's id), ``pose`` (4x4 model -> camera, metres) and
+    ``bounds`` (2x3 model-space axis-aligned box, metres).
     """
 
     id: int
@@ -42,7 +62,11 @@ class Instance:
     amodal_mask: np.ndarray | None = None
     amodal_origin: tuple[int, int] = (0, 0)
     keypoints: np.ndarray | None = None
+    keypoint_depth: np.ndarray | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    model: str | None = None
+    pose: np.ndarray | None = None
+    bounds: np.ndarray | None = None
 
 
 @dataclass
@@ -52,13 +76,16 @@ class Sample:
     ``image`` is HxWx3 uint8 RGB; ``instance_map`` is HxW with 0 for background (and for
     unlabeled occluders) and ``Instance.id`` wherever that object is the visible surface.
     ``plan`` is the small, JSON-serializable record the generator sampled before rendering:
-    the sample can be rebuilt from it alone.
+    the sample can be rebuilt from it alone. ``depth`` is z-depth (distance along the
+    camera's axis, not along the ray) in metres, 0 for background.
     """
 
     image: np.ndarray
     instance_map: np.ndarray
     instances: list[Instance]
     plan: dict[str, Any] = field(default_factory=dict)
+    depth: np.ndarray | None = None  # HxW float32 z-depth in metres, 0 where nothing is
+    camera: Camera | None = None
 
     def __post_init__(self) -> None:
         if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:
@@ -72,6 +99,8 @@ class Sample:
             )
         if not np.issubdtype(self.instance_map.dtype, np.integer):
             raise ValueError(f"Sample.instance_map must be integer, got {self.instance_map.dtype}")
+        if self.depth is not None and self.depth.shape != self.image.shape[:2]:
+            raise ValueError(f"Sample.depth shape {self.depth.shape} does not match the image")
         ids = [inst.id for inst in self.instances]
         if len(set(ids)) != len(ids):
             raise ValueError(f"Sample instance ids are not unique: {ids}")

@@ -43,6 +43,13 @@ class Generator(ABC, Generic[C]):
     def categories(self) -> list[Category]:
         """The labeled classes, in a fixed order: their ids are 1, 2, ... in that order."""
 
+    def models(self) -> list[Any]:
+        """The 3D models of the labeled classes, in a fixed order (empty for 2D generators).
+
+        Formats that ship models (BOP) number them 1, 2, ... in this order.
+        """
+        return []
+
     def check(self) -> None:
         """Checks every input once, in the main process, before any sample is made.
 

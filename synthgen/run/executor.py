@@ -60,6 +60,9 @@ def _single_threaded_opencv() -> None:
 
 def _init_worker(recipe: Recipe, root: Path) -> None:
     global _worker
+    # Mesa's software rasterizer starts a thread per core in every process: with one
+    # process per core those threads only fight each other (before any GL context exists).
+    os.environ.setdefault("LP_NUM_THREADS", "1")
     _single_threaded_opencv()
     quiet_opencv()
     _worker = SampleWorker(recipe, root)

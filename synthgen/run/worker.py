@@ -18,7 +18,7 @@ from synthgen.files import atomic_write_bytes, encode_image
 from synthgen.generators.base import SkipSample
 from synthgen.labels import derive_labels, precompute_polygons
 from synthgen.recipe import Recipe
-from synthgen.writers.base import ImageRef
+from synthgen.writers.base import ImageRef, LabeledSample
 
 IMAGES_DIR = "images"
 
@@ -38,7 +38,7 @@ class SampleWorker:
         self.recipe = recipe
         self.root = root
         self.generator = recipe.generator()
-        self.writers = recipe.writers(root)
+        self.writers = recipe.writers(root, self.generator)
         self.labels = recipe.head.labels
         self.polygons = any(w.needs_polygons for w in self.writers)
         self.image_config = recipe.head.output.image
@@ -62,7 +62,8 @@ class SampleWorker:
         ref = ImageRef(index, stem, f"{IMAGES_DIR}/{stem}.{fmt}", sample.width, sample.height)
         data = encode_image(sample.image, fmt, self.image_config.quality)
         atomic_write_bytes(self.root / ref.file, data)
-        fragments = {w.name: w.write(ref, objects) for w in self.writers}
+        labeled = LabeledSample(ref, objects, sample.camera, sample.depth)
+        fragments = {w.name: w.write(labeled) for w in self.writers}
         record: dict[str, Any] = {
             "index": index,
             "status": "ok",

@@ -12,11 +12,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
 
 from synthgen.config import StrictModel
+from synthgen.errors import SynthgenError
 from synthgen.labels import ObjectLabel
-from synthgen.sample import Category
+from synthgen.sample import Camera, Category
+
+if TYPE_CHECKING:
+    from synthgen.generators.base import Generator
+
+
+class WriterError(SynthgenError):
+    """A sample lacks what a format needs (depth, a camera, a 3D pose): raised in workers,
+    so it carries one plain message (it must survive pickling)."""
 
 
 class WriterConfig(StrictModel):
@@ -40,6 +51,17 @@ class ImageRef:
 
 
 @dataclass(frozen=True)
+class LabeledSample:
+    """What a writer gets for one sample: where its image is, its labeled objects, and
+    the camera and depth when the generator has them."""
+
+    image: ImageRef
+    objects: list[ObjectLabel]
+    camera: Camera | None = None
+    depth: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
 class Fragment:
     """One finished sample as stored in the manifest, handed to ``add``."""
 
@@ -55,16 +77,30 @@ class Writer:
     # Paths (relative to the output folder) this writer owns; two writers may not share one.
     owns: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, root: Path, config: WriterConfig, categories: list[Category]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        config: WriterConfig,
+        categories: list[Category],
+        generator: Generator[Any] | None = None,
+    ) -> None:
         self.root = root
         self.config = config
         self.categories = categories
         self.category_ids = {c.name: c.id for c in categories}
+        # The run's generator, for formats that ship its 3D models (BOP); None in tests
+        # and tools that only re-encode labels.
+        self.generator = generator
 
     @property
     def needs_polygons(self) -> bool:
         """Whether ``write`` reads ``ObjectLabel.polygons`` (computed for all objects at once)."""
         return False
+
+    def check(self) -> None:
+        """Refuses a recipe this format cannot encode, with a RecipeError naming the key to
+        change. ``Recipe.writers`` checks every writer before any of them writes a file.
+        The default checks nothing."""
 
     def prepare(self) -> None:
         """Creates this writer's folders (main process, before any sample)."""
@@ -72,7 +108,7 @@ class Writer:
             if not Path(rel).suffix:
                 (self.root / rel).mkdir(parents=True, exist_ok=True)
 
-    def write(self, image: ImageRef, objects: list[ObjectLabel]) -> Any:
+    def write(self, sample: LabeledSample) -> Any:
         """Writes per-sample files; returns a JSON-serializable fragment for ``add``."""
         return None
 

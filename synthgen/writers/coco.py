@@ -6,6 +6,14 @@ the mask; objects with holes keep them (slit polygons, or RLE). Extra per-annota
 fields that pycocotools ignores: ``visibility``, ``truncation``, ``amodal_bbox``,
 ``attributes``. Image ids are sample index + 1 and annotation ids run in sample order, so
 both are stable across worker counts, resumed runs and shards.
+
+With ``extras``, samples from 3D generators add (lengths in metres, OpenCV camera frame:
+x right, y down, z forward; matrices as lists of rows): per image ``camera: {K,
+world_to_camera}`` (K puts the centre of pixel u at u, as OpenCV does); per annotation
+``model`` (mesh id), ``pose: {R, t}`` (model -> camera; t in metres), ``box3d`` (the 8
+corners of the model's bounding box in the camera frame, in ``geometry.box_corners``
+order) and ``box3d_projected`` (those corners in the continuous pixel coordinates of
+``bbox``, where pixel (x, y) covers [x, x+1) x [y, y+1): OpenCV's projection + 0.5).
 """
 
 from __future__ import annotations
@@ -15,13 +23,14 @@ import shutil
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import orjson
 from pydantic import Field
 
 from synthgen import __version__
 from synthgen.files import PARTIAL_SUFFIX
 from synthgen.labels import ObjectLabel
-from synthgen.writers.base import Fragment, ImageRef, Writer, WriterConfig
+from synthgen.writers.base import Fragment, ImageRef, LabeledSample, Writer, WriterConfig
 
 ANNOTATION_FILE = "annotations/instances.json"
 
@@ -30,7 +39,11 @@ class CocoConfig(WriterConfig):
     segmentation: Literal["polygon", "rle", "none"] = Field(
         "polygon", description="polygon (exact, pixel-edge vertices), rle, or none (boxes only)"
     )
-    extras: bool = Field(True, description="add visibility, truncation, amodal_bbox, attributes")
+    extras: bool = Field(
+        True,
+        description="add visibility, truncation, amodal_bbox, attributes, and 3D camera, "
+        "pose and boxes when the generator has them",
+    )
 
 
 class CocoWriter(Writer):
@@ -45,8 +58,14 @@ class CocoWriter(Writer):
     def needs_polygons(self) -> bool:
         return self.config.segmentation == "polygon"
 
-    def write(self, image: ImageRef, objects: list[ObjectLabel]) -> Any:
-        return [self._annotation(o) for o in objects]
+    def write(self, sample: LabeledSample) -> Any:
+        fragment: dict[str, Any] = {"annotations": [self._annotation(o) for o in sample.objects]}
+        if self.config.extras and sample.camera is not None:
+            fragment["camera"] = {
+                "K": _rows(sample.camera.K, 9),
+                "world_to_camera": _rows(sample.camera.world_to_camera, 9),
+            }
+        return fragment
 
     def _annotation(self, obj: ObjectLabel) -> dict[str, Any]:
         ann: dict[str, Any] = {
@@ -70,6 +89,7 @@ class CocoWriter(Writer):
                 ann["amodal_bbox"] = [x0, y0, x1 - x0, y1 - y0]
             if obj.attributes:
                 ann["attributes"] = obj.attributes
+            ann.update(_extras_3d(obj))
         return ann
 
     def begin(self) -> None:
@@ -85,9 +105,13 @@ class CocoWriter(Writer):
         self._images = self._ann_id = 0
 
     def add(self, fragment: Fragment) -> None:
-        self._out.write((b",\n" if self._images else b"\n") + _dumps(_image(fragment.image)))
+        data = fragment.data or {}
+        image = _image(fragment.image)
+        if "camera" in data:
+            image["camera"] = data["camera"]
+        self._out.write((b",\n" if self._images else b"\n") + _dumps(image))
         self._images += 1
-        for ann in fragment.data or ():
+        for ann in data.get("annotations", ()):
             self._ann_id += 1
             entry = {"id": self._ann_id, "image_id": fragment.image.image_id, **ann}
             self._anns.write((b",\n" if self._ann_id > 1 else b"\n") + _dumps(entry))
@@ -128,6 +152,25 @@ def _image(ref: ImageRef) -> dict[str, Any]:
         "width": ref.width,
         "height": ref.height,
     }
+
+
+def _extras_3d(obj: ObjectLabel) -> dict[str, Any]:
+    """3D fields of an object, where known (metres, camera frame)."""
+    out: dict[str, Any] = {}
+    if obj.model is not None:
+        out["model"] = obj.model
+    if obj.pose is not None:
+        out["pose"] = {"R": _rows(obj.pose[:3, :3], 9), "t": _rows(obj.pose[:3, 3], 9)}
+    if obj.box3d is not None:
+        out["box3d"] = _rows(obj.box3d, 9)
+    if obj.box3d_projected is not None:
+        out["box3d_projected"] = _rows(obj.box3d_projected, 4)
+    return out
+
+
+def _rows(values: np.ndarray, digits: int) -> Any:
+    """A matrix as nested lists (rows), rounded past float noise to keep the JSON short."""
+    return np.round(np.asarray(values, dtype=np.float64), digits).tolist()
 
 
 def _dumps(obj: Any) -> bytes:

@@ -15,8 +15,7 @@ import numpy as np
 from PIL import Image
 
 from synthgen.files import atomic_write_bytes, encode_image
-from synthgen.labels import ObjectLabel
-from synthgen.writers.base import ImageRef, Writer
+from synthgen.writers.base import LabeledSample, Writer
 
 INSTANCE_DIR = "masks/instance"
 SEMANTIC_DIR = "masks/semantic"
@@ -51,7 +50,8 @@ class MaskWriter(Writer):
     name = "masks"
     owns = (INSTANCE_DIR, SEMANTIC_DIR)
 
-    def write(self, image: ImageRef, objects: list[ObjectLabel]) -> Any:
+    def write(self, sample: LabeledSample) -> Any:
+        image, objects = sample.image, sample.objects
         instance = np.zeros((image.height, image.width), dtype=np.uint16)
         semantic = np.zeros((image.height, image.width), dtype=np.uint8)
         for k, obj in enumerate(objects, start=1):

@@ -14,7 +14,7 @@ from typing import Any
 
 from synthgen.files import atomic_write_bytes, atomic_write_text
 from synthgen.labels import ObjectLabel
-from synthgen.writers.base import Fragment, ImageRef, Writer
+from synthgen.writers.base import Fragment, LabeledSample, Writer
 
 VOC_DIR = "voc"
 
@@ -32,7 +32,8 @@ class VocWriter(Writer):
         if not link.exists() and not link.is_symlink():
             os.symlink(Path("..") / "images", link, target_is_directory=True)
 
-    def write(self, image: ImageRef, objects: list[ObjectLabel]) -> Any:
+    def write(self, sample: LabeledSample) -> Any:
+        image, objects = sample.image, sample.objects
         root = ET.Element("annotation")
         _sub(root, "folder", "JPEGImages")
         _sub(root, "filename", Path(image.file).name)

@@ -10,7 +10,7 @@ import pytest
 from synthgen.labels import derive_labels
 from synthgen.registry import WRITERS
 from synthgen.sample import Category, Instance, Sample
-from synthgen.writers.base import Fragment, ImageRef
+from synthgen.writers.base import Fragment, ImageRef, LabeledSample
 
 WIDTH, HEIGHT = 100, 50
 CATEGORIES = [Category(1, "cat", keypoints=("l", "r"), skeleton=(("l", "r"),)), Category(2, "dog")]
@@ -52,7 +52,7 @@ def written(tmp_path: Path):
         for index in (0, 1):
             ref = ImageRef(index, f"{index:08d}", f"images/{index:08d}.png", WIDTH, HEIGHT)
             (tmp_path / ref.file).write_bytes(b"")
-            frags.append(Fragment(ref, writer.write(ref, objects)))
+            frags.append(Fragment(ref, writer.write(LabeledSample(ref, objects))))
         writer.begin()
         for frag in frags:
             writer.add(frag)

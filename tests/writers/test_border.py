@@ -15,7 +15,7 @@ from pycocotools.coco import COCO
 from synthgen.labels import derive_labels
 from synthgen.registry import WRITERS
 from synthgen.sample import Category, Instance, Sample
-from synthgen.writers.base import Fragment, ImageRef
+from synthgen.writers.base import Fragment, ImageRef, LabeledSample
 
 W, H = 64, 48
 
@@ -32,7 +32,7 @@ def root(tmp_path):
         writer = cls(tmp_path, cls.config_type(), [Category(1, "box")])
         writer.prepare()
         writer.begin()
-        writer.add(Fragment(ref, writer.write(ref, objects)))
+        writer.add(Fragment(ref, writer.write(LabeledSample(ref, objects))))
         writer.end()
     return tmp_path
 

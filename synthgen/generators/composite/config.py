@@ -17,36 +17,12 @@ from synthgen.config import (
     within,
 )
 from synthgen.generators.base import GeneratorConfig
+from synthgen.generators.classes import ClassMix, ClassSpec
 
 
 class Canvas(StrictModel):
     width: int = Field(640, ge=8, le=16384)
     height: int = Field(480, ge=8, le=16384)
-
-
-class ClassSpec(StrictModel):
-    """A labeled class of cutouts; its position in ``classes`` decides its category id."""
-
-    name: str = Field(min_length=1)
-    supercategory: str = "object"
-    keypoints: tuple[str, ...] = Field((), description="keypoint names, in sidecar order")
-    flip_pairs: tuple[tuple[str, str], ...] = Field(
-        (), description="keypoint names that swap when the object is mirrored"
-    )
-    skeleton: tuple[tuple[str, str], ...] = ()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _name_only(cls, value: object) -> object:
-        return {"name": value} if isinstance(value, str) else value
-
-    @model_validator(mode="after")
-    def _known_keypoints(self) -> ClassSpec:
-        for a, b in (*self.flip_pairs, *self.skeleton):
-            for name in (a, b):
-                if name not in self.keypoints:
-                    raise ValueError(f"'{name}' is not one of this class's keypoints")
-        return self
 
 
 class CutoutSource(StrictModel):
@@ -123,25 +99,8 @@ class Transform(StrictModel):
     color: ColorJitter = ColorJitter()
 
 
-class Objects(Transform):
+class Objects(Transform, ClassMix):
     source: CutoutSource
-    count: Annotated[IntRange, within(ge=0, le=1000)] = Field(
-        IntRange(min=3, max=8), description="labeled objects per image"
-    )
-    class_weights: dict[str, Annotated[float, Field(ge=0)]] | None = Field(
-        None, description="relative class frequencies (default: uniform)"
-    )
-    class_counts: dict[str, Annotated[IntRange, within(ge=0, le=1000)]] | None = Field(
-        None, description="exact objects per class per image (replaces count and weights)"
-    )
-
-    @model_validator(mode="after")
-    def _counts_or_weights(self) -> Objects:
-        if self.class_counts is not None and self.class_weights is not None:
-            raise ValueError("use either class_counts or class_weights, not both")
-        if self.class_weights is not None and sum(self.class_weights.values()) <= 0:
-            raise ValueError("class_weights must not all be zero")
-        return self
 
 
 class Distractors(Transform):

@@ -21,6 +21,7 @@ import numpy as np
 from synthgen.config import Problem, RecipeError
 from synthgen.errors import PlacementError
 from synthgen.generators.base import Generator, SkipSample
+from synthgen.generators.classes import categories
 from synthgen.generators.composite import paste
 from synthgen.generators.composite.assets import BackgroundLibrary, Cutout, CutoutLibrary
 from synthgen.generators.composite.config import (
@@ -66,32 +67,13 @@ class CompositeGenerator(Generator[CompositeConfig]):
     # ------------------------------------------------------------------ setup and checks
 
     def _check_class_names(self) -> None:
-        names = {c.name for c in self.objects.classes}
-        for key in ("class_weights", "class_counts"):
-            given = getattr(self.config.objects, key) or {}
-            unknown = sorted(set(given) - names)
-            if unknown:
-                raise RecipeError(
-                    [
-                        Problem(
-                            ("generator", "objects", key),
-                            f"unknown classes {unknown}; the classes are {sorted(names)}",
-                        )
-                    ]
-                )
+        names = [c.name for c in self.objects.classes]
+        for key, unknown in self.config.objects.unknown_classes(names).items():
+            message = f"unknown classes {unknown}; the classes are {sorted(names)}"
+            raise RecipeError([Problem(("generator", "objects", key), message)])
 
     def categories(self) -> list[Category]:
-        return [
-            Category(
-                id=k + 1,
-                name=c.name,
-                supercategory=c.supercategory,
-                keypoints=c.keypoints,
-                skeleton=c.skeleton,
-                flip_pairs=c.flip_pairs,
-            )
-            for k, c in enumerate(self.objects.classes)
-        ]
+        return categories(self.objects.classes)
 
     def check(self) -> None:
         self.objects.check(lambda c: self._too_large(c, self.config.objects))
@@ -128,9 +110,10 @@ class CompositeGenerator(Generator[CompositeConfig]):
         self._patches.clear()
         cfg = self.config
         width, height = cfg.canvas.width, cfg.canvas.height
-        plan: dict[str, Any] = {"canvas": [width, height], "background": self._plan_background(rng)}
+        plan: dict[str, Any] = {"canvas": [width, height], "background": self.backgrounds.plan(rng)}
 
-        items = [self._new_item(rng, cfg.objects, cls) for cls in self._draw_classes(rng)]
+        names = [c.name for c in self.objects.classes]
+        items = [self._new_item(rng, cfg.objects, cls) for cls in cfg.objects.draw(rng, names)]
         if cfg.distractors and self.distractors:
             n = cfg.distractors.count.sample(rng)
             items += [self._new_item(rng, cfg.distractors, None) for _ in range(n)]
@@ -148,39 +131,6 @@ class CompositeGenerator(Generator[CompositeConfig]):
         plan["objects"] = [it.entry for it in placed]
         plan["unplaced"] = len(items) - len(placed)
         return plan
-
-    def _plan_background(self, rng: np.random.Generator) -> dict[str, Any]:
-        cfg = self.config.backgrounds
-        bg_id = self.backgrounds.ids[int(rng.integers(len(self.backgrounds.ids)))]
-        bh, bw = self.backgrounds.get(bg_id).shape[:2]
-        width, height = self.config.canvas.width, self.config.canvas.height
-        if cfg.fit == "stretch":
-            crop = [0, 0, bw, bh]
-        else:
-            # The largest canvas-shaped window that fits, shrunk by the zoom, placed at random.
-            # Whole pixels: a crop then resizes in one cheap pass, off by < 1 px of aspect.
-            fit = min(bw / width, bh / height) / cfg.zoom.sample(rng)
-            cw, ch = min(max(round(width * fit), 1), bw), min(max(round(height * fit), 1), bh)
-            x, y = int(rng.integers(0, bw - cw + 1)), int(rng.integers(0, bh - ch + 1))
-            crop = [x, y, cw, ch]
-        return {"id": bg_id, "crop": crop, "flip": bool(rng.random() < cfg.flip)}
-
-    def _draw_classes(self, rng: np.random.Generator) -> list[str]:
-        cfg = self.config.objects
-        names = [c.name for c in self.objects.classes]
-        if cfg.class_counts is not None:
-            return [
-                name
-                for name in names
-                for _ in range(
-                    cfg.class_counts[name].sample(rng) if name in cfg.class_counts else 0
-                )
-            ]
-        n = cfg.count.sample(rng)
-        weights = np.array(
-            [(cfg.class_weights or {}).get(c, 0.0 if cfg.class_weights else 1.0) for c in names]
-        )
-        return [names[i] for i in rng.choice(len(names), size=n, p=weights / weights.sum())]
 
     def _source(self, labeled: bool) -> tuple[Objects | Distractors, CutoutLibrary]:
         """The transform settings and cutouts of labeled objects or of distractors."""
@@ -346,7 +296,7 @@ class CompositeGenerator(Generator[CompositeConfig]):
 
     def render(self, plan: dict[str, Any]) -> Sample:
         width, height = plan["canvas"]
-        image = self._render_background(plan["background"], width, height)
+        image = self.backgrounds.render(plan["background"])
         instance_map = np.zeros((height, width), dtype=np.uint16)
         instances: list[Instance] = []
         for entry in plan["objects"]:
@@ -362,16 +312,6 @@ class CompositeGenerator(Generator[CompositeConfig]):
                 instances.append(self._instance(entry, patch, label_id, x, y))
         self._patches.clear()
         return Sample(image, instance_map, instances, plan)
-
-    def _render_background(self, bg: dict[str, Any], width: int, height: int) -> np.ndarray:
-        src = self.backgrounds.get(bg["id"])
-        x, y, w, h = bg["crop"]
-        # Stored backgrounds just cover the canvas, so a crop only ever grows (except in
-        # 'stretch', which may squeeze one axis): bilinear is fast and does not alias.
-        shrink = w > width * 1.01 or h > height * 1.01
-        interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-        out = cv2.resize(src[y : y + h, x : x + w], (width, height), interpolation=interp)
-        return cv2.flip(out, 1) if bg["flip"] else out
 
     def _instance(
         self, entry: dict[str, Any], patch: paste.Patch, label_id: int, x: int, y: int

@@ -1,0 +1,184 @@
+"""3D scene throughput and memory, against a raw pyrender baseline run alongside.
+
+    python benchmarks/scene3d.py                      # 640x480, 10 objects, 1 and 2 workers
+    python benchmarks/scene3d.py --num 400 --format coco,depth,masks,bop
+
+synthgen runs through the real engine: plan (stable poses, drop without interpenetration),
+RGB + depth + instance render, amodal masks, labels (boxes, visibility, 3D boxes, poses,
+keypoints), the writers, the manifest. The baseline renders the same scenes with pyrender
+directly, as the issue defines it: one RGB+depth render and one SEG render per frame,
+meshes uploaded once, nothing else (no labels, no files). The ratio synthgen / baseline is
+the figure that travels between machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from common import RssSampler
+
+from synthgen.recipe import build_recipe
+from synthgen.run import generate_dataset
+
+WIDTH, HEIGHT, OBJECTS = 640, 480, 10
+
+
+def recipe(formats: list[str]) -> dict:
+    return {
+        "seed": 0,
+        "generator": {
+            "kind": "scene3d",
+            "image": {"width": WIDTH, "height": HEIGHT},
+            "objects": {"source": {"builtin": "kitchen"}, "count": [OBJECTS, OBJECTS]},
+            "support": {"kind": "table", "size": [0.7, 0.5]},
+            "camera": {"distance": [0.8, 1.1]},
+        },
+        "labels": {"min_visibility": 0.0, "min_area": 1},
+        "output": {"image": {"format": "jpg", "quality": 90}, "formats": formats},
+    }
+
+
+def bench_synthgen(num: int, workers: int, formats: list[str]) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-scene3d-"))
+    try:
+        loaded = build_recipe(recipe(formats) | {"num": num}, base_dir=tmp)
+        with RssSampler(tmp / "out", []) as rss:
+            t0 = time.perf_counter()
+            generate_dataset(loaded, tmp / "out", workers=workers, progress=False)
+            seconds = time.perf_counter() - t0
+        return {"rate": num / seconds, "peak_mb": rss.peak}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- baseline
+
+_state: dict = {}
+
+
+def _init_baseline(plans: list[dict], single_thread: bool) -> None:
+    if single_thread:
+        os.environ.setdefault("LP_NUM_THREADS", "1")  # as synthgen's pool workers do
+    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+    import pyrender
+
+    from synthgen.generators.scene3d import builtin
+    from synthgen.generators.scene3d.camera import opengl_pose
+
+    models = {m.name: m.mesh for m in builtin.kitchen_models()}
+    support = builtin.table_top((1.0, 0.8))
+    meshes = {
+        n: pyrender.Mesh.from_trimesh(m.smooth_shaded, smooth=True) for n, m in models.items()
+    }
+    _state.update(
+        gl=pyrender,
+        plans=plans,
+        opengl_pose=opengl_pose,
+        renderer=pyrender.OffscreenRenderer(WIDTH, HEIGHT),
+        meshes=meshes,
+        copies={},
+        support=pyrender.Mesh.from_trimesh(support),
+    )
+
+
+def _baseline_frame(index: int) -> None:
+    gl, plan = _state["gl"], _state["plans"][index]
+    scene = gl.Scene(bg_color=[0, 0, 0, 0], ambient_light=np.full(3, plan["ambient"]))
+    K = np.array(plan["camera"]["K"])
+    camera = gl.IntrinsicsCamera(K[0, 0], K[1, 1], K[0, 2] + 0.5, K[1, 2] + 0.5, 0.02, 20)
+    scene.add(camera, pose=_state["opengl_pose"](np.array(plan["camera"]["world_to_camera"])))
+    for light in plan["lights"]:
+        scene.add(_light(gl, light), pose=np.array(light["pose"]))
+    seg = {scene.add(_state["support"]): (0, 0, 0)}
+    used: dict[str, int] = {}
+    for k, entry in enumerate(plan["objects"], start=1):
+        seg[scene.add(_copy(entry["model"].split("/")[-1], used), pose=entry["pose"])] = (k, 0, 0)
+    _state["renderer"].render(scene, flags=gl.RenderFlags.RGBA)
+    _state["renderer"].render(scene, flags=gl.RenderFlags.SEG, seg_node_map=seg)
+
+
+def _light(gl, light: dict):
+    kind, colour, intensity = light["kind"], light["colour"], light["intensity"]
+    if kind == "directional":
+        return gl.DirectionalLight(color=colour, intensity=intensity)
+    if kind == "point":
+        return gl.PointLight(color=colour, intensity=intensity)
+    return gl.SpotLight(color=colour, intensity=intensity, innerConeAngle=0.3, outerConeAngle=0.7)
+
+
+def _copy(name: str, used: dict[str, int]):
+    """A mesh instance per object (pyrender draws one node per mesh), uploaded once."""
+    pool = _state["copies"].setdefault(name, [])
+    k = used[name] = used.get(name, -1) + 1
+    if k == len(pool):
+        source = _state["meshes"][name]
+        pool.append(source if k == 0 else _state["gl"].Mesh(primitives=source.primitives))
+    return pool[k]
+
+
+def bench_baseline(plans: list[dict], workers: int) -> dict:
+    t0 = time.perf_counter()
+    if workers == 1:
+        _init_baseline(plans, single_thread=False)
+        for i in range(len(plans)):
+            _baseline_frame(i)
+    else:
+        ctx = mp.get_context("spawn")
+        with ctx.Pool(workers, initializer=_init_baseline, initargs=(plans, True)) as pool:
+            pool.map(_baseline_frame, range(len(plans)), chunksize=8)
+    seconds = time.perf_counter() - t0
+    return {"rate": len(plans) / seconds}
+
+
+def _plans(num: int) -> list[dict]:
+    """The scenes synthgen renders, planned once, so both sides draw the same frames."""
+    loaded = build_recipe(recipe(["coco"]) | {"num": num}, base_dir=Path.cwd())
+    generator = loaded.generator()
+    return [generator.plan(np.random.default_rng([loaded.seed, i])) for i in range(num)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--num", type=int, default=300)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--format", default="coco,depth,masks", help="synthgen's writers")
+    args = parser.parse_args()
+    formats = args.format.split(",")
+    plans = _plans(args.num)
+    print(
+        f"{WIDTH}x{HEIGHT}, {OBJECTS} kitchen objects on a table, formats {args.format}, "
+        f"{args.num} frames, {os.cpu_count()} cores, renderer: {_renderer_name()}"
+    )
+    print(
+        f"{'workers':>7}  {'synthgen fps':>12}  {'baseline fps':>12}  {'ratio':>5}  "
+        f"{'peak RSS MB':>11}"
+    )
+    for workers in args.workers:
+        ours = bench_synthgen(args.num, workers, formats)
+        base = bench_baseline(plans, workers)
+        print(
+            f"{workers:>7}  {ours['rate']:>12.1f}  {base['rate']:>12.1f}  "
+            f"{ours['rate'] / base['rate']:>5.2f}  {ours['peak_mb']:>11.0f}"
+        )
+
+
+def _renderer_name() -> str:
+    os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+    import pyrender
+    from OpenGL import GL
+
+    r = pyrender.OffscreenRenderer(16, 16)
+    name = GL.glGetString(GL.GL_RENDERER).decode()
+    r.delete()
+    return name
+
+
+if __name__ == "__main__":
+    main()

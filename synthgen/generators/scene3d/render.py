@@ -1,0 +1,149 @@
+"""The pyrender backend: the only module that imports pyrender or OpenGL.
+
+It renders a frame described as plain data (meshes with world poses, lights, a camera in
+OpenCV convention) into RGB, z-depth and an instance-id map. One OffscreenRenderer per
+process is created once and reused, and so are the GPU copies of the meshes. Headless by
+default through EGL: Mesa's software rasterizer on a CPU, the NVIDIA driver on a GPU.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import trimesh
+
+from synthgen.errors import SynthgenError
+from synthgen.generators.scene3d.camera import opengl_pose
+
+os.environ.setdefault("PYOPENGL_PLATFORM", "egl")  # before OpenGL is imported anywhere
+
+INSTALL_HINT = (
+    "OpenGL through EGL is needed to render 3D scenes. On Debian/Ubuntu without a GPU: "
+    "apt-get install libegl1 libgl1-mesa-dri (Mesa's software renderer). On an NVIDIA "
+    "server: install the driver with its EGL libraries (libegl1, libglvnd0, libopengl0) and "
+    "set __EGL_VENDOR_LIBRARY_FILENAMES to the driver's 10_nvidia.json"
+)
+
+
+class RenderError(SynthgenError):
+    """Rendering is not available (no OpenGL/EGL) or failed."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One mesh to draw: its cache key, world pose, look, and instance id (0: unlabeled)."""
+
+    key: str
+    mesh: trimesh.Trimesh
+    pose: np.ndarray
+    tint: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    metallic: float = 0.0
+    roughness: float = 0.6
+    instance: int = 0
+
+
+@dataclass(frozen=True)
+class Light:
+    kind: str  # directional | point | spot
+    pose: np.ndarray  # 4x4 world, OpenGL convention (the light shines down its -z)
+    colour: tuple[float, float, float]
+    intensity: float
+
+
+@dataclass(frozen=True)
+class Frame:
+    rgba: np.ndarray  # HxWx4 uint8, colour premultiplied by alpha over a clear background
+    depth: np.ndarray  # HxW float32 z-depth in metres, 0 where nothing is
+    instances: np.ndarray  # HxW uint16 instance ids from a pass without anti-aliasing
+
+
+class Renderer:
+    """Renders frames of one size with pyrender; create one per process and reuse it."""
+
+    def __init__(self, width: int, height: int) -> None:
+        try:
+            import pyrender
+
+            self._gl = pyrender
+            self._renderer = pyrender.OffscreenRenderer(width, height)
+        except Exception as err:  # ImportError, EGL or driver errors of many kinds
+            raise RenderError(f"{INSTALL_HINT} ({type(err).__name__}: {err})") from None
+        self._scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 0.0])
+        self._meshes: dict[str, list[Any]] = {}
+        self._base: dict[int, np.ndarray] = {}
+
+    def close(self) -> None:
+        self._renderer.delete()
+
+    def render(
+        self,
+        K: np.ndarray,
+        world_to_camera: np.ndarray,
+        znear: float,
+        zfar: float,
+        items: list[Item],
+        lights: list[Light],
+        ambient: float,
+    ) -> Frame:
+        gl, scene = self._gl, self._scene
+        for node in list(scene.nodes):
+            scene.remove_node(node)
+        scene.ambient_light = np.full(3, ambient)
+        # pyrender places the principal point in pixel-edge coordinates: OpenCV's cx, cy
+        # (pixel centres) are half a pixel less, so add it here and nowhere else.
+        camera = gl.IntrinsicsCamera(
+            fx=K[0, 0], fy=K[1, 1], cx=K[0, 2] + 0.5, cy=K[1, 2] + 0.5, znear=znear, zfar=zfar
+        )
+        scene.add(camera, pose=opengl_pose(world_to_camera))
+        for light in lights:
+            scene.add(self._light(light), pose=light.pose)
+        seg = {}
+        used: dict[str, int] = {}
+        for item in items:
+            mesh = self._mesh(item.key, item.mesh, used)
+            self._set_look(mesh, item)
+            node = scene.add(mesh, pose=item.pose)
+            seg[node] = (item.instance & 255, item.instance >> 8, 0)
+        rgba, _ = self._renderer.render(scene, flags=gl.RenderFlags.RGBA)
+        # The colour pass is multisampled: its depth comes from one sample off the pixel
+        # centre (0.5 mm off on a slanted face at 1 m; edge pixels disagree with the ids).
+        # The id pass is single-sampled, so its ids and depth both belong to pixel centres.
+        ids, depth = self._renderer.render(scene, flags=gl.RenderFlags.SEG, seg_node_map=seg)
+        instances = ids[:, :, 0].astype(np.uint16) | (ids[:, :, 1].astype(np.uint16) << 8)
+        return Frame(rgba, depth.astype(np.float32), instances)
+
+    def _mesh(self, key: str, mesh: trimesh.Trimesh, used: dict[str, int]) -> Any:
+        """A GPU copy of the mesh not yet drawn this frame (copies are made once, kept)."""
+        pool = self._meshes.setdefault(key, [])
+        k = used.get(key, 0)
+        used[key] = k + 1
+        if k == len(pool):
+            copy = self._gl.Mesh.from_trimesh(mesh.smooth_shaded, smooth=True)
+            for primitive in copy.primitives:
+                self._base[id(primitive)] = np.array(primitive.material.baseColorFactor, float)
+            pool.append(copy)
+        return pool[k]
+
+    def _set_look(self, mesh: Any, item: Item) -> None:
+        for primitive in mesh.primitives:
+            base = self._base[id(primitive)]
+            material = primitive.material
+            material.baseColorFactor = np.append(base[:3] * item.tint, base[3])
+            material.metallicFactor = item.metallic
+            material.roughnessFactor = item.roughness
+
+    def _light(self, light: Light) -> Any:
+        gl = self._gl
+        # pyrender reads integer colours as 0..255: [1, 1, 1] would be nearly black.
+        r, g, b = (float(c) for c in light.colour)
+        light = replace(light, colour=(r, g, b))
+        if light.kind == "directional":
+            return gl.DirectionalLight(color=light.colour, intensity=light.intensity)
+        if light.kind == "point":
+            return gl.PointLight(color=light.colour, intensity=light.intensity)
+        return gl.SpotLight(
+            color=light.colour, intensity=light.intensity, innerConeAngle=0.3, outerConeAngle=0.7
+        )
