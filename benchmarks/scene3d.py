@@ -74,15 +74,12 @@ def _init_baseline(plans: list[dict], single_thread: bool) -> None:
 
     models = {m.name: m.mesh for m in builtin.kitchen_models()}
     support = builtin.table_top((1.0, 0.8))
-    meshes = {
-        n: pyrender.Mesh.from_trimesh(m.smooth_shaded, smooth=True) for n, m in models.items()
-    }
     _state.update(
         gl=pyrender,
         plans=plans,
         opengl_pose=opengl_pose,
         renderer=pyrender.OffscreenRenderer(WIDTH, HEIGHT),
-        meshes=meshes,
+        models=models,
         copies={},
         support=pyrender.Mesh.from_trimesh(support),
     )
@@ -114,12 +111,12 @@ def _light(gl, light: dict):
 
 
 def _copy(name: str, used: dict[str, int]):
-    """A mesh instance per object (pyrender draws one node per mesh), uploaded once."""
+    """A mesh per object (pyrender binds a mesh to one node), uploaded once, reused."""
     pool = _state["copies"].setdefault(name, [])
     k = used[name] = used.get(name, -1) + 1
     if k == len(pool):
-        source = _state["meshes"][name]
-        pool.append(source if k == 0 else _state["gl"].Mesh(primitives=source.primitives))
+        mesh = _state["models"][name].smooth_shaded
+        pool.append(_state["gl"].Mesh.from_trimesh(mesh, smooth=True))
     return pool[k]
 
 

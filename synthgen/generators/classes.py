@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from synthgen.config import IntRange, StrictModel, within
+from synthgen.errors import AssetError
 from synthgen.sample import Category
 
 
@@ -91,3 +94,46 @@ def categories(classes: list[ClassSpec]) -> list[Category]:
         )
         for k, c in enumerate(classes)
     ]
+
+
+def index_class_folders(
+    root: Path,
+    classes: list[ClassSpec] | None,
+    files: Callable[[Path], list[str]],
+    *,
+    labeled: bool,
+    kind: str,
+    example: str,
+) -> tuple[list[ClassSpec], dict[str, list[str]]]:
+    """Asset files of a folder with one subfolder per class, as ``class/file`` names.
+
+    ``files(folder)`` lists a folder's usable files (sorted names); ``kind`` names them in
+    errors ("cutout images", "mesh files") and ``example`` shows the layout. Unlabeled
+    (distractor) folders pool every file, at the top level and in subfolders.
+    """
+    subdirs = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not labeled:
+        pooled = files(root) + [f"{d}/{f}" for d in subdirs for f in files(root / d)]
+        if not pooled:
+            raise AssetError(f"{root}: no {kind} found")
+        return [ClassSpec(name="distractor")], {"distractor": pooled}
+    if classes is None:
+        if not subdirs:
+            raise AssetError(
+                f"{root}: no class folders; put each class's {kind} in a subfolder named after "
+                f"the class (e.g. {example})"
+            )
+        classes = [ClassSpec(name=d) for d in subdirs]
+    names: dict[str, list[str]] = {}
+    for spec in classes:
+        folder = root / spec.name
+        if not folder.is_dir():
+            raise AssetError(
+                f"{folder}: folder for class '{spec.name}' not found; create it or remove the "
+                "class from 'classes'"
+            )
+        found = files(folder)
+        if not found:
+            raise AssetError(f"{folder}: class '{spec.name}' has no {kind}")
+        names[spec.name] = [f"{spec.name}/{f}" for f in found]
+    return classes, names

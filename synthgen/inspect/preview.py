@@ -60,8 +60,11 @@ def write_preview(
 def _load(root: Path, count: int) -> Iterator[tuple[str, list[Drawn]]]:
     if not (root / RUN_FILE).exists():
         raise OutputError(f"{root}: no {RUN_FILE}; is this a synthgen output folder?")
+    manifest = Manifest(root)
+    if not manifest.path.exists():
+        raise OutputError(f"{root}: no manifest yet; the run made no sample")
     files = []
-    for rec in Manifest(root).records():
+    for rec in manifest.records():
         if rec["status"] == "ok":
             files.append(rec["image"]["file"])
         if len(files) == count:

@@ -19,7 +19,7 @@ import numpy as np
 from synthgen.config import resolve_path
 from synthgen.errors import AssetError
 from synthgen.files import read_image, verify_image
-from synthgen.generators.classes import ClassSpec
+from synthgen.generators.classes import ClassSpec, index_class_folders
 from synthgen.generators.composite import paste
 from synthgen.generators.composite.config import BackgroundSource, CutoutSource
 
@@ -182,33 +182,14 @@ def _builtin_cutout(asset_id: str) -> Cutout:
 def _folder_index(
     root: Path, classes: list[ClassSpec] | None, labeled: bool
 ) -> tuple[list[ClassSpec], dict[str, list[str]]]:
-    subdirs = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not labeled:
-        files = [f.name for f in _image_files(root)]
-        files += [f"{d}/{p.name}" for d in subdirs for p in _image_files(root / d)]
-        if not files:
-            raise AssetError(f"{root}: no cutout images found (png, jpg, webp, ...)")
-        return [ClassSpec(name="distractor")], {"distractor": files}
-    if classes is None:
-        if not subdirs:
-            raise AssetError(
-                f"{root}: no class folders; put each class's cutouts in a subfolder named "
-                "after the class (e.g. cutouts/cat/*.png)"
-            )
-        classes = [ClassSpec(name=d) for d in subdirs]
-    assets = {}
-    for spec in classes:
-        folder = root / spec.name
-        if not folder.is_dir():
-            raise AssetError(
-                f"{folder}: folder for class '{spec.name}' not found; create it or remove the "
-                "class from 'classes'"
-            )
-        found = _image_files(folder)
-        if not found:
-            raise AssetError(f"{folder}: class '{spec.name}' has no cutout images")
-        assets[spec.name] = [f"{spec.name}/{f.name}" for f in found]
-    return classes, assets
+    return index_class_folders(
+        root,
+        classes,
+        lambda folder: [f.name for f in _image_files(folder)],
+        labeled=labeled,
+        kind="cutout images",
+        example="cutouts/cat/*.png",
+    )
 
 
 def load_cutout(path: Path, keypoint_names: tuple[str, ...] = ()) -> Cutout:

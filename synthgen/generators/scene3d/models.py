@@ -20,7 +20,7 @@ from scipy.spatial.transform import Rotation
 
 from synthgen.config import resolve_path
 from synthgen.errors import AssetError, AssetWarning
-from synthgen.generators.classes import ClassSpec
+from synthgen.generators.classes import ClassSpec, index_class_folders
 from synthgen.generators.scene3d.config import ModelSource
 
 MESH_SUFFIXES = (".obj", ".ply", ".stl", ".glb", ".gltf", ".off")
@@ -238,32 +238,10 @@ def _folder_index(
     def meshes(folder: Path) -> list[str]:
         return sorted(p.name for p in folder.iterdir() if p.suffix.lower() in MESH_SUFFIXES)
 
-    subdirs = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not labeled:
-        pooled = meshes(root) + [f"{d}/{m}" for d in subdirs for m in meshes(root / d)]
-        if not pooled:
-            raise AssetError(f"{root}: no mesh files found ({', '.join(MESH_SUFFIXES)})")
-        return [ClassSpec(name="distractor")], {"distractor": pooled}
-    if classes is None:
-        if not subdirs:
-            raise AssetError(
-                f"{root}: no class folders; put each class's meshes in a subfolder named after "
-                "the class (e.g. meshes/mug/*.obj)"
-            )
-        classes = [ClassSpec(name=d) for d in subdirs]
-    names: dict[str, list[str]] = {}
-    for spec in classes:
-        folder = root / spec.name
-        if not folder.is_dir():
-            raise AssetError(
-                f"{folder}: folder for class '{spec.name}' not found; create it or remove the "
-                "class from 'classes'"
-            )
-        found = meshes(folder)
-        if not found:
-            raise AssetError(f"{folder}: class '{spec.name}' has no mesh files")
-        names[spec.name] = [f"{spec.name}/{m}" for m in found]
-    return classes, names
+    kind = f"mesh files ({', '.join(MESH_SUFFIXES)})"
+    return index_class_folders(
+        root, classes, meshes, labeled=labeled, kind=kind, example="meshes/mug/*.obj"
+    )
 
 
 def _builtin_set(name: str) -> tuple[Any, ...]:
