@@ -193,9 +193,13 @@ class Scene3DGenerator(Generator[Scene3DConfig]):
         lo, hi = points.min(axis=0), points.max(axis=0)
         centre = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
         points -= centre
-        w, d = area
+        # The whole footprint stays in the area: nothing overhangs a table's edge or
+        # passes through a bin's wall.
+        room_x, room_y = (area[0] - (hi[0] - lo[0])) / 2, (area[1] - (hi[1] - lo[1])) / 2
+        if room_x < 0 or room_y < 0:
+            return None
         for _ in range(self.config.placement.attempts):
-            x, y = rng.uniform(-w / 2, w / 2), rng.uniform(-d / 2, d / 2)
+            x, y = rng.uniform(-room_x, room_x), rng.uniform(-room_y, room_y)
             lift = heights.drop(points, x, y)
             if lift is not None:
                 pose = np.eye(4)

@@ -64,9 +64,11 @@ def _columns(points: np.ndarray, cell: float) -> dict[tuple[int, int], tuple[flo
     return out
 
 
-def test_objects_rest_on_the_table_without_interpenetrating():
-    recipe = _small("tabletop.yaml", 1)
+@pytest.mark.parametrize("scene", ["tabletop.yaml", "bin_picking.yaml"])
+def test_objects_rest_inside_the_support_without_interpenetrating(scene):
+    recipe = _small(scene, 1)
     generator = recipe.generator()
+    w, d = generator.config.support.size
     for i in range(4):
         plan = generator.plan(np.random.default_rng([recipe.seed, i]))
         columns = []
@@ -75,7 +77,10 @@ def test_objects_rest_on_the_table_without_interpenetrating():
             mesh = library.get(entry["model"]).mesh
             points = mesh.sample(3000, seed=0) @ np.array(entry["pose"])[:3, :3].T
             points += np.array(entry["pose"])[:3, 3]
-            assert points[:, 2].min() > -1e-3  # nothing sinks into the table
+            assert points[:, 2].min() > -1e-3  # nothing sinks into the support
+            # ... or overhangs its area (a bin's walls stand at its edges)
+            assert np.abs(points[:, 0]).max() < w / 2 + 1e-3
+            assert np.abs(points[:, 1]).max() < d / 2 + 1e-3
             columns.append(_columns(np.vstack([points]), 0.01))
         for a in range(len(columns)):
             for b in range(a + 1, len(columns)):
