@@ -72,37 +72,49 @@ def _init_baseline(plans: list[dict], single_thread: bool) -> None:
     from synthgen.generators.scene3d import builtin
     from synthgen.generators.scene3d.camera import opengl_pose
 
-    models = {m.name: m.mesh for m in builtin.kitchen_models()}
-    support = builtin.table_top((1.0, 0.8))
+    scene = pyrender.Scene(bg_color=[0, 0, 0, 0])
     _state.update(
         gl=pyrender,
         plans=plans,
         opengl_pose=opengl_pose,
         renderer=pyrender.OffscreenRenderer(WIDTH, HEIGHT),
-        models=models,
-        copies={},
-        support=pyrender.Mesh.from_trimesh(support),
+        models={m.name: m.mesh for m in builtin.kitchen_models()},
+        scene=scene,
+        nodes={},
+        frame_nodes=[],
+        support=scene.add(pyrender.Mesh.from_trimesh(builtin.table_top((1.0, 0.8)))),
     )
 
 
 def _baseline_frame(index: int) -> None:
-    gl, plan = _state["gl"], _state["plans"][index]
-    scene = gl.Scene(bg_color=[0, 0, 0, 0], ambient_light=np.full(3, plan["ambient"]))
+    """One RGB+depth and one SEG render. Mesh nodes stay in the scene, hidden when unused,
+    so each mesh is uploaded once (pyrender frees meshes that leave the scene)."""
+    gl, plan, scene = _state["gl"], _state["plans"][index], _state["scene"]
+    for node in _state["frame_nodes"]:
+        scene.remove_node(node)
+    scene.ambient_light = np.full(3, plan["ambient"])
     K = np.array(plan["camera"]["K"])
     camera = gl.IntrinsicsCamera(K[0, 0], K[1, 1], K[0, 2] + 0.5, K[1, 2] + 0.5, 0.02, 20)
-    scene.add(camera, pose=_state["opengl_pose"](np.array(plan["camera"]["world_to_camera"])))
-    for light in plan["lights"]:
-        scene.add(_light(gl, light), pose=np.array(light["pose"]))
-    seg = {scene.add(_state["support"]): (0, 0, 0)}
+    w2c = np.array(plan["camera"]["world_to_camera"])
+    frame_nodes = [scene.add(camera, pose=_state["opengl_pose"](w2c))]
+    frame_nodes += [scene.add(_light(gl, li), pose=np.array(li["pose"])) for li in plan["lights"]]
+    _state["frame_nodes"] = frame_nodes
+    seg = {_state["support"]: (0, 0, 0)}
     used: dict[str, int] = {}
     for k, entry in enumerate(plan["objects"], start=1):
-        seg[scene.add(_copy(entry["model"].split("/")[-1], used), pose=entry["pose"])] = (k, 0, 0)
+        node = _node(entry["model"].split("/")[-1], used)
+        scene.set_pose(node, np.array(entry["pose"]))
+        seg[node] = (k, 0, 0)
+    for name, pool in _state["nodes"].items():
+        for k, node in enumerate(pool):
+            node.mesh.is_visible = k < used.get(name, 0)
     _state["renderer"].render(scene, flags=gl.RenderFlags.RGBA)
     _state["renderer"].render(scene, flags=gl.RenderFlags.SEG, seg_node_map=seg)
 
 
 def _light(gl, light: dict):
-    kind, colour, intensity = light["kind"], light["colour"], light["intensity"]
+    kind, intensity = light["kind"], light["intensity"]
+    colour = [float(c) for c in light["colour"]]
     if kind == "directional":
         return gl.DirectionalLight(color=colour, intensity=intensity)
     if kind == "point":
@@ -110,13 +122,14 @@ def _light(gl, light: dict):
     return gl.SpotLight(color=colour, intensity=intensity, innerConeAngle=0.3, outerConeAngle=0.7)
 
 
-def _copy(name: str, used: dict[str, int]):
-    """A mesh per object (pyrender binds a mesh to one node), uploaded once, reused."""
-    pool = _state["copies"].setdefault(name, [])
-    k = used[name] = used.get(name, -1) + 1
+def _node(name: str, used: dict[str, int]):
+    """A node per object (pyrender binds a mesh to one node), made once, reused."""
+    pool = _state["nodes"].setdefault(name, [])
+    k = used.get(name, 0)
+    used[name] = k + 1
     if k == len(pool):
-        mesh = _state["models"][name].smooth_shaded
-        pool.append(_state["gl"].Mesh.from_trimesh(mesh, smooth=True))
+        mesh = _state["gl"].Mesh.from_trimesh(_state["models"][name].smooth_shaded, smooth=True)
+        pool.append(_state["scene"].add(mesh))
     return pool[k]
 
 

@@ -40,8 +40,8 @@ def encode_image(rgb: np.ndarray, fmt: str, quality: int = 95) -> bytes:
         params = [cv2.IMWRITE_JPEG_QUALITY, quality]
     elif fmt == "webp":
         params = [cv2.IMWRITE_WEBP_QUALITY, quality]
-    elif fmt == "png":
-        params = [cv2.IMWRITE_PNG_COMPRESSION, 3]
+    # png: OpenCV's defaults (fast zlib, run-length strategy) beat an explicit level 3 on
+    # our flat masks and depth, both in time (2-3x) and in size.
     ok, buf = cv2.imencode(f".{fmt}", img, params)
     if not ok:
         raise ValueError(f"OpenCV could not encode a {img.shape} {img.dtype} image as {fmt}")

@@ -187,12 +187,12 @@ class Scene3DGenerator(Generator[Scene3DConfig]):
             rotation = rotations[rng.choice(len(rotations), p=probs)]
         else:
             rotation = Rotation.random(random_state=rng).as_matrix()
-        yaw = Rotation.from_euler("z", rng.uniform(0, 360), degrees=True).as_matrix()
+        yaw = _yaw(math.radians(rng.uniform(0, 360)))
         linear = yaw @ rotation * scale
-        points = model.surface(self.config.placement.cell) @ linear.T
-        lo, hi = points.min(axis=0), points.max(axis=0)
+        xyz = linear @ model.surface(self.config.placement.cell)
+        lo, hi = xyz.min(axis=1), xyz.max(axis=1)
         centre = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
-        points -= centre
+        xyz -= centre[:, None]
         # The whole footprint stays in the area: nothing overhangs a table's edge or
         # passes through a bin's wall.
         room_x, room_y = (area[0] - (hi[0] - lo[0])) / 2, (area[1] - (hi[1] - lo[1])) / 2
@@ -200,7 +200,7 @@ class Scene3DGenerator(Generator[Scene3DConfig]):
             return None
         for _ in range(self.config.placement.attempts):
             x, y = rng.uniform(-room_x, room_x), rng.uniform(-room_y, room_y)
-            lift = heights.drop(points, x, y)
+            lift = heights.drop(xyz, x, y)
             if lift is not None:
                 pose = np.eye(4)
                 pose[:3, :3] = linear
@@ -264,7 +264,7 @@ class Scene3DGenerator(Generator[Scene3DConfig]):
                 instance_map[instance_map == k] = 0
             else:
                 instances.append(inst)
-        rgb = np.ascontiguousarray(frame.rgba[:, :, :3])
+        rgb = cv2.cvtColor(frame.rgba, cv2.COLOR_RGBA2RGB)
         sample = Sample(rgb, instance_map, instances, plan, depth=frame.depth, camera=camera)
         return sample, frame.rgba
 
@@ -354,9 +354,9 @@ class Scene3DGenerator(Generator[Scene3DConfig]):
             under = np.broadcast_to(colour, (size[1], size[0], 3))
         else:
             under = self._background_library().render(background["image"])
-        inverse = cv2.merge([cv2.bitwise_not(rgba[:, :, 3])] * 3)
+        inverse = cv2.cvtColor(cv2.bitwise_not(rgba[:, :, 3]), cv2.COLOR_GRAY2RGB)
         behind = cv2.multiply(np.ascontiguousarray(under), inverse, scale=1 / 255)
-        return cv2.add(np.ascontiguousarray(rgba[:, :, :3]), behind)
+        return cv2.add(cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB), behind)
 
 
 def _with_visible(
@@ -375,6 +375,12 @@ def _with_visible(
     if x0 < x1 and y0 < y1:
         mask[y0 - oy : y1 - oy, x0 - ox : x1 - ox] |= imap[y0:y1, x0:x1] == k
     return mask, (ox, oy)
+
+
+def _yaw(angle: float) -> np.ndarray:
+    """A rotation by ``angle`` radians about the world's up (z) axis."""
+    c, s = math.cos(angle), math.sin(angle)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
 def _rounded(values: np.ndarray, digits: int = 6) -> list[Any]:

@@ -60,13 +60,14 @@ class Model:
         return stable_rotations(self.mesh)
 
     def surface(self, spacing: float) -> np.ndarray:
-        """Points covering the surface about every ``spacing`` metres (for the drop)."""
+        """Points covering the surface about every ``spacing`` metres (for the drop), as
+        3 x n rows of x, y and z: transforms and per-axis extremes are contiguous that way."""
         key = f"surface:{spacing}"
         if key not in self._cache:
             count = int(np.clip(2 * self.mesh.area / spacing**2, 500, 20000))
             rng = np.random.default_rng(0)  # fixed: the same points in every process
             points = trimesh.sample.sample_surface(self.mesh, count, seed=rng)[0]
-            self._cache[key] = np.vstack([points, self.mesh.vertices])
+            self._cache[key] = np.ascontiguousarray(np.vstack([points, self.mesh.vertices]).T)
         return self._cache[key]
 
 

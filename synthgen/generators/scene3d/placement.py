@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
+
+_NEIGHBOURS = np.ones((3, 3), np.uint8)
 
 
 class HeightMap:
@@ -21,37 +24,36 @@ class HeightMap:
         self.ny = max(1, math.ceil((y1 - y0) / cell))
         self.height = np.zeros((self.ny, self.nx))
 
-    def drop(self, points: np.ndarray, x: float, y: float, commit: bool = True) -> float | None:
-        """Lowest lift that keeps ``points`` (the object, resting at z >= 0, centred at the
-        origin in x and y) above everything already placed, at (x, y); None if the
-        footprint leaves the map."""
-        ix = np.floor((points[:, 0] + x - self.x0) / self.cell).astype(np.intp)
-        iy = np.floor((points[:, 1] + y - self.y0) / self.cell).astype(np.intp)
-        if ix.min() < 1 or iy.min() < 1 or ix.max() >= self.nx - 1 or iy.max() >= self.ny - 1:
+    def drop(self, xyz: np.ndarray, x: float, y: float, commit: bool = True) -> float | None:
+        """Lowest lift that keeps the object's points ``xyz`` (3 x n: rows x, y, z; resting
+        at z >= 0, centred at the origin in x and y) above everything already placed, at
+        (x, y); None if the footprint leaves the map."""
+        ix = np.floor((xyz[0] + x - self.x0) / self.cell).astype(np.intp)
+        iy = np.floor((xyz[1] + y - self.y0) / self.cell).astype(np.intp)
+        # Work in the footprint's window, with a one-cell rim for the growth below.
+        cx0, cx1, cy0, cy1 = ix.min() - 1, ix.max() + 1, iy.min() - 1, iy.max() + 1
+        if cx0 < 0 or cy0 < 0 or cx1 >= self.nx or cy1 >= self.ny:
             return None
-        cells = iy * self.nx + ix
-        flat = self.height.ravel()
-        bottom = np.full(flat.size, np.inf)
-        np.minimum.at(bottom, cells, points[:, 2])
-        top = np.full(flat.size, -np.inf)
-        np.maximum.at(top, cells, points[:, 2])
+        shape = (cy1 - cy0 + 1, cx1 - cx0 + 1)
+        cells = (iy - cy0) * shape[1] + (ix - cx0)
+        bottom, top = _extremes(cells, xyz[2], shape)
         # Grow the footprint by a cell: neighbours may not poke into each other's cells.
-        bottom = _grow(bottom.reshape(self.height.shape), np.minimum, np.inf)
-        top = _grow(top.reshape(self.height.shape), np.maximum, -np.inf)
+        bottom = cv2.erode(bottom, _NEIGHBOURS, borderType=cv2.BORDER_CONSTANT, borderValue=np.inf)
+        top = cv2.dilate(top, _NEIGHBOURS, borderType=cv2.BORDER_CONSTANT, borderValue=-np.inf)
+        window = self.height[cy0 : cy1 + 1, cx0 : cx1 + 1]
         under = np.isfinite(bottom)
-        lift = max(0.0, float(np.max(self.height[under] - bottom[under])))
+        lift = max(0.0, float(np.max(window[under] - bottom[under])))
         if commit:
-            self.height[under] = np.maximum(self.height[under], top[under] + lift)
+            window[under] = np.maximum(window[under], top[under] + lift)
         return lift
 
 
-def _grow(grid: np.ndarray, pick: np.ufunc, empty: float) -> np.ndarray:
-    """Each cell takes the most extreme value of its 3x3 neighbourhood."""
-    padded = np.pad(grid, 1, constant_values=empty)
-    out = grid.copy()
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            out = pick(
-                out, padded[1 + dy : 1 + dy + grid.shape[0], 1 + dx : 1 + dx + grid.shape[1]]
-            )
-    return out
+def _extremes(
+    cells: np.ndarray, z: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell, the lowest and highest z of the points in it (inf and -inf where none)."""
+    bottom = np.full(shape, np.inf)
+    top = np.full(shape, -np.inf)
+    np.minimum.at(bottom.ravel(), cells, z)
+    np.maximum.at(top.ravel(), cells, z)
+    return bottom, top

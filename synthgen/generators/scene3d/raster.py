@@ -23,21 +23,24 @@ def rasterize(triangles: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     triangles = triangles[_doubled_area(triangles) != 0]  # edge-on: no pixels, as in OpenGL
     if len(triangles) == 0:
         return np.zeros((0, 0), dtype=bool), (0, 0)
-    x0 = math.floor(float(triangles[..., 0].min()))
-    y0 = math.floor(float(triangles[..., 1].min()))
-    width = math.ceil(float(triangles[..., 0].max())) - x0 + 1
-    height = math.ceil(float(triangles[..., 1].max())) - y0 + 1
-    local = triangles - [x0, y0]
-    ys = local[..., 1]
-    first = np.ceil(ys.min(axis=1) - 0.5).astype(np.intp)
-    last = np.floor(ys.max(axis=1) - 0.5).astype(np.intp)
-    rows = np.maximum(last - first + 1, 0)
+    # Vertices sorted by y: the long edge 0-2 bounds every span; edge 0-1 the other side
+    # above vertex 1, edge 1-2 below it.
+    order = np.argsort(triangles[..., 1], axis=1)
+    v = np.take_along_axis(triangles, order[..., None], axis=1)
+    xs, ys = np.ascontiguousarray(v[..., 0].T), np.ascontiguousarray(v[..., 1].T)
+    x0, y0 = math.floor(float(xs.min())), math.floor(float(ys[0].min()))
+    width = math.ceil(float(xs.max())) - x0 + 1
+    height = math.ceil(float(ys[2].max())) - y0 + 1
+    xs -= x0
+    ys -= y0
+    first = np.ceil(ys[0] - 0.5).astype(np.intp)
+    rows = np.maximum(np.floor(ys[2] - 0.5).astype(np.intp) - first + 1, 0)
     mask = np.zeros((height, width), dtype=bool)
     if not rows.any():
         return mask, (x0, y0)
-    tri = np.repeat(np.arange(len(local)), rows)
+    tri = np.repeat(np.arange(len(rows)), rows)
     row = first[tri] + (np.arange(rows.sum()) - np.repeat(np.cumsum(rows) - rows, rows))
-    xl, xr = _row_extents(local[tri], row + 0.5)
+    xl, xr = _row_extents(xs, ys, tri, row + 0.5)
     c0 = np.maximum(np.ceil(xl - 0.5), 0).astype(np.intp)
     c1 = np.minimum(np.floor(xr - 0.5), width - 1).astype(np.intp)
     ok = c1 >= c0
@@ -50,16 +53,28 @@ def rasterize(triangles: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     return mask, (x0, y0)
 
 
-def _row_extents(tris: np.ndarray, yc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where the horizontal line y = yc crosses each triangle: [xl, xr]."""
-    a, b = tris, np.roll(tris, -1, axis=1)  # the three edges a -> b
-    ya, yb = a[..., 1], b[..., 1]
-    lo, hi = np.minimum(ya, yb), np.maximum(ya, yb)
-    y = yc[:, None]
-    crosses = (y >= lo) & (y <= hi) & (hi > lo)
-    t = np.where(crosses, (y - ya) / np.where(hi > lo, yb - ya, 1.0), 0.0)
-    xs = a[..., 0] + t * (b[..., 0] - a[..., 0])
-    return np.where(crosses, xs, np.inf).min(axis=1), np.where(crosses, xs, -np.inf).max(axis=1)
+def _row_extents(
+    xs: np.ndarray, ys: np.ndarray, tri: np.ndarray, yc: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the line y = yc crosses triangle ``tri``: [xl, xr]. ``xs`` and ``ys`` are
+    3 x n, vertices sorted by y; yc lies within [ys[0], ys[2]] of its triangle."""
+    long = _edge_x(xs[0], ys[0], xs[2], ys[2], tri, yc)
+    upper = yc < ys[1][tri]
+    short = np.where(
+        upper,
+        _edge_x(xs[0], ys[0], xs[1], ys[1], tri, yc),
+        _edge_x(xs[1], ys[1], xs[2], ys[2], tri, yc),
+    )
+    return np.minimum(long, short), np.maximum(long, short)
+
+
+def _edge_x(
+    xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray, tri: np.ndarray, y: np.ndarray
+) -> np.ndarray:
+    """x on edge a -> b (ya <= yb) at height y; xa on a horizontal edge."""
+    dy = yb - ya
+    slope = np.divide(xb - xa, dy, out=np.zeros_like(dy), where=dy > 0)
+    return xa[tri] + (y - ya[tri]) * slope[tri]
 
 
 def front_faces(triangles: np.ndarray) -> np.ndarray:

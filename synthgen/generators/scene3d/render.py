@@ -72,8 +72,11 @@ class Renderer:
         except Exception as err:  # ImportError, EGL or driver errors of many kinds
             raise RenderError(f"{INSTALL_HINT} ({type(err).__name__}: {err})") from None
         self._scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 0.0])
-        self._meshes: dict[str, list[Any]] = {}
+        # Mesh nodes stay in the scene, hidden when a frame does not use them: pyrender
+        # frees the GPU copy of any mesh that leaves the scene, and uploads it again later.
+        self._nodes: dict[str, list[Any]] = {}
         self._base: dict[int, np.ndarray] = {}
+        self._transient: list[Any] = []  # camera and lights: new every frame
 
     def close(self) -> None:
         self._renderer.delete()
@@ -89,7 +92,7 @@ class Renderer:
         ambient: float,
     ) -> Frame:
         gl, scene = self._gl, self._scene
-        for node in list(scene.nodes):
+        for node in self._transient:
             scene.remove_node(node)
         scene.ambient_light = np.full(3, ambient)
         # pyrender places the principal point in pixel-edge coordinates: OpenCV's cx, cy
@@ -97,34 +100,38 @@ class Renderer:
         camera = gl.IntrinsicsCamera(
             fx=K[0, 0], fy=K[1, 1], cx=K[0, 2] + 0.5, cy=K[1, 2] + 0.5, znear=znear, zfar=zfar
         )
-        scene.add(camera, pose=opengl_pose(world_to_camera))
-        for light in lights:
-            scene.add(self._light(light), pose=light.pose)
+        self._transient = [scene.add(camera, pose=opengl_pose(world_to_camera))]
+        self._transient += [scene.add(self._light(li), pose=li.pose) for li in lights]
         seg = {}
         used: dict[str, int] = {}
         for item in items:
-            mesh = self._mesh(item.key, item.mesh, used)
-            self._set_look(mesh, item)
-            node = scene.add(mesh, pose=item.pose)
+            node = self._node(item.key, item.mesh, used)
+            self._set_look(node.mesh, item)
+            scene.set_pose(node, item.pose)
             seg[node] = (item.instance & 255, item.instance >> 8, 0)
+        for key, pool in self._nodes.items():
+            for k, node in enumerate(pool):
+                node.mesh.is_visible = k < used.get(key, 0)
         rgba, _ = self._renderer.render(scene, flags=gl.RenderFlags.RGBA)
         # The colour pass is multisampled: its depth comes from one sample off the pixel
         # centre (0.5 mm off on a slanted face at 1 m; edge pixels disagree with the ids).
         # The id pass is single-sampled, so its ids and depth both belong to pixel centres.
         ids, depth = self._renderer.render(scene, flags=gl.RenderFlags.SEG, seg_node_map=seg)
         instances = ids[:, :, 0].astype(np.uint16) | (ids[:, :, 1].astype(np.uint16) << 8)
-        return Frame(rgba, depth.astype(np.float32), instances)
+        # pyrender hands back bottom-up views; one contiguous copy makes later work fast.
+        return Frame(np.ascontiguousarray(rgba), depth.astype(np.float32), instances)
 
-    def _mesh(self, key: str, mesh: trimesh.Trimesh, used: dict[str, int]) -> Any:
-        """A GPU copy of the mesh not yet drawn this frame (copies are made once, kept)."""
-        pool = self._meshes.setdefault(key, [])
+    def _node(self, key: str, mesh: trimesh.Trimesh, used: dict[str, int]) -> Any:
+        """A scene node holding a copy of the mesh not yet drawn this frame (a pyrender
+        mesh belongs to one node; copies are made once and kept)."""
+        pool = self._nodes.setdefault(key, [])
         k = used.get(key, 0)
         used[key] = k + 1
         if k == len(pool):
             copy = self._gl.Mesh.from_trimesh(mesh.smooth_shaded, smooth=True)
             for primitive in copy.primitives:
                 self._base[id(primitive)] = np.array(primitive.material.baseColorFactor, float)
-            pool.append(copy)
+            pool.append(self._scene.add(copy))
         return pool[k]
 
     def _set_look(self, mesh: Any, item: Item) -> None:
