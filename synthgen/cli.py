@@ -115,7 +115,7 @@ def validate(dataset: Path, max_errors: int) -> None:
     "-o",
     type=click.Path(path_type=Path),
     default=None,
-    help="PNG to write (default: DATASET/preview.png)",
+    help="file to write (default: DATASET/preview.png; preview.html for text)",
 )
 @click.option(
     "--n", "count", default=16, show_default=True, type=click.IntRange(min=1), help="images"
@@ -125,11 +125,17 @@ def validate(dataset: Path, max_errors: int) -> None:
     "--width", default=480, show_default=True, type=click.IntRange(min=64), help="tile width"
 )
 def preview(dataset: Path, out: Path | None, count: int, columns: int, width: int) -> None:
-    """Draw boxes, masks, class names and keypoints of the first images on a contact sheet."""
+    """Draw boxes, masks, class names and keypoints of the first images on a contact sheet
+    (for text: highlight the entities of the first samples on an HTML page)."""
     from synthgen.inspect.preview import write_preview
+    from synthgen.inspect.preview_text import is_text_dataset, write_text_preview
 
-    target = out or dataset / "preview.png"
-    write_preview(dataset, target, count=count, columns=columns, tile_width=width)
+    if is_text_dataset(dataset):
+        target = out or dataset / "preview.html"
+        write_text_preview(dataset, target, count=count)
+    else:
+        target = out or dataset / "preview.png"
+        write_preview(dataset, target, count=count, columns=columns, tile_width=width)
     click.echo(f"wrote {target}")
 
 

@@ -64,6 +64,7 @@ GENERATORS: Registry = Registry(
     {
         "composite": "synthgen.generators.composite:CompositeGenerator",
         "scene3d": "synthgen.generators.scene3d:Scene3DGenerator",
+        "text": "synthgen.generators.text:TextGenerator",
     },
 )
 WRITERS: Registry = Registry(
@@ -78,5 +79,9 @@ WRITERS: Registry = Registry(
         "masks": "synthgen.writers.masks:MaskWriter",
         "depth": "synthgen.writers.depth:DepthWriter",
         "bop": "synthgen.writers.bop:BopWriter",
+        "conll": "synthgen.writers.text:ConllWriter",
+        "jsonl": "synthgen.writers.text:JsonlWriter",
+        "spacy": "synthgen.writers.text:SpacyWriter",
+        "hf": "synthgen.writers.text:HuggingFaceWriter",
     },
 )

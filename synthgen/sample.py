@@ -7,6 +7,7 @@ the pixels.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,3 +115,43 @@ class Sample:
     @property
     def width(self) -> int:
         return int(self.image.shape[1])
+
+
+@dataclass(frozen=True)
+class Span:
+    """An entity: ``text[start:end] == value`` in the sample's text (offsets in code points
+    of the NFC-normalized text, end exclusive)."""
+
+    start: int
+    end: int
+    label: str
+    value: str
+
+
+@dataclass
+class TextSample:
+    """A text sample built by concatenation, so its entity offsets are exact by construction.
+
+    ``classes`` holds sample-level labels by task (``{"intent": "check_balance"}``);
+    ``attributes`` the sampled attributes a bias study controls (``{"gender": "female",
+    "locale": "de_DE"}``). Token labels are derived from ``text`` and ``spans`` afterwards.
+    """
+
+    text: str
+    spans: list[Span]
+    classes: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, str] = field(default_factory=dict)
+    plan: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not unicodedata.is_normalized("NFC", self.text):
+            raise ValueError(f"TextSample.text must be NFC-normalized: {self.text!r}")
+        end = 0
+        for span in sorted(self.spans, key=lambda s: s.start):
+            if not 0 <= span.start < span.end <= len(self.text):
+                raise ValueError(f"span {span} is empty or outside the text {self.text!r}")
+            if self.text[span.start : span.end] != span.value:
+                raise ValueError(f"span {span} does not slice to its value in {self.text!r}")
+            if span.start < end:
+                raise ValueError(f"spans overlap at {span} in {self.text!r}")
+            end = span.end

@@ -34,6 +34,9 @@ class Generator(ABC, Generic[C]):
     """Builds samples. Constructed once per worker; heavy assets load lazily and are reused."""
 
     config_type: ClassVar[type[GeneratorConfig]]
+    # "image": renders Samples for image writers; "text": TextSamples for text writers.
+    modality: ClassVar[str] = "image"
+    chunk: ClassVar[int] = 4  # samples per task sent to a pool worker
 
     def __init__(self, config: C, base_dir: Path) -> None:
         self.config = config
@@ -64,6 +67,13 @@ class Generator(ABC, Generic[C]):
     @abstractmethod
     def plan(self, rng: np.random.Generator) -> dict[str, Any]:
         """Samples everything random about one sample into a JSON-serializable plan."""
+
+    def plan_sample(self, rng: np.random.Generator, seed: int, index: int) -> dict[str, Any]:
+        """The plan of sample ``index`` of a run with ``seed``; ``rng`` is the sample's own.
+
+        Only generators that keep exact quotas across samples need the index; the default
+        is ``plan(rng)``."""
+        return self.plan(rng)
 
     @abstractmethod
     def render(self, plan: dict[str, Any]) -> Sample:

@@ -23,6 +23,7 @@ import numpy as np
 import yaml
 
 from synthgen.geometry import bbox_xyxy, project
+from synthgen.inspect.validate_text import check_text
 from synthgen.run.manifest import RUN_FILE, Manifest
 from synthgen.writers.bop import MODELS_INFO, SCENE_FILES, bop_box, model_file, scene_dir
 from synthgen.writers.coco import ANNOTATION_FILE
@@ -84,6 +85,11 @@ def validate_dataset(root: Path) -> Report:
         report.defect(
             RUN_FILE, f"says {counts.get('samples')} samples, manifest has {len(records)}"
         )
+    if records and "text" in records[0]:
+        report.lines.append(f"run: {info['status']}, {len(records)} text samples")
+        formats = info.get("formats", [])
+        report.lines.append(check_text(root, formats, records, report.defect))
+        return report
     check = _Checker(root, info, records, report)
     report.lines.append(
         f"run: {info['status']}, {len(records)} samples, {check.n_objects} objects "

@@ -32,6 +32,7 @@ class RunSummary:
     ok: int = 0
     skipped: int = 0
     objects: Counter[str] = field(default_factory=Counter)
+    attributes: dict[str, Counter[str]] = field(default_factory=dict)
     seconds: float = 0.0
     already_complete: bool = False
 
@@ -69,11 +70,13 @@ def generate_dataset(
         counts = (read_run_info(root) or {}).get("counts", {})
         summary.ok, summary.skipped = counts.get("samples", 0), counts.get("skipped", 0)
         summary.objects = Counter(counts.get("objects_per_category", {}))
+        summary.attributes = {k: Counter(v) for k, v in counts.get("attributes", {}).items()}
         summary.already_complete = True
         return summary
 
     writers = recipe.writers(root)
-    (root / IMAGES_DIR).mkdir(parents=True, exist_ok=True)
+    if generator.modality == "image":
+        (root / IMAGES_DIR).mkdir(parents=True, exist_ok=True)
     for writer in writers:
         writer.prepare()
     info = _run_info(recipe, fingerprint, "running")
@@ -113,7 +116,7 @@ def _execute(
     bar = tqdm(
         total=recipe.num,
         initial=start,
-        unit="img",
+        unit="sample",
         disable=not progress or None,
         file=sys.stderr,
         dynamic_ncols=True,
@@ -194,18 +197,22 @@ def _finalize(writers: list[Writer], manifest: Manifest, summary: RunSummary) ->
         writer.begin()
     summary.ok = summary.skipped = 0
     summary.objects = Counter()
+    summary.attributes = {}
     for rec in manifest.records():
         if rec["status"] != "ok":
             summary.skipped += 1
             continue
         summary.ok += 1
         summary.objects.update(rec["objects"])
-        img = rec["image"]
-        ref = ImageRef(
+        for name, value in rec.get("attributes", {}).items():
+            summary.attributes.setdefault(name, Counter())[value] += 1
+        img = rec.get("image")
+        ref = img and ImageRef(
             rec["index"], Path(img["file"]).stem, img["file"], img["width"], img["height"]
         )
+        text = rec.get("text")
         for writer in writers:
-            writer.add(Fragment(ref, rec["labels"].get(writer.name)))
+            writer.add(Fragment(ref, rec["labels"].get(writer.name), rec["index"], text))
     for writer in writers:
         writer.end()
 
@@ -216,6 +223,11 @@ def _counts(summary: RunSummary) -> dict[str, Any]:
         "skipped": summary.skipped,
         "objects": sum(summary.objects.values()),
         "objects_per_category": dict(sorted(summary.objects.items())),
+        # Achieved distributions of the sampled classes and attributes, exactly.
+        "attributes": {
+            name: dict(sorted(values.items()))
+            for name, values in sorted(summary.attributes.items())
+        },
     }
 
 

@@ -76,15 +76,15 @@ def _run_index(index: int) -> bytes:
 class ProcessExecutor:
     """A pool of worker processes (spawned, so no state leaks in from the parent)."""
 
-    def __init__(self, workers: int, chunksize: int = 4) -> None:
+    def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.chunksize = chunksize
         self._pool: mp.pool.Pool | None = None
 
     def map(self, recipe: Recipe, root: Path, indices: Sequence[int]) -> Iterator[bytes]:
         ctx = mp.get_context("spawn")
         self._pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(recipe, root))
-        yield from self._pool.imap(_run_index, indices, chunksize=self.chunksize)
+        chunk = recipe.generator().chunk
+        yield from self._pool.imap(_run_index, indices, chunksize=chunk)
         self._pool.close()
         self._pool.join()
         self._pool = None

@@ -18,6 +18,8 @@ from synthgen.files import atomic_write_bytes, encode_image
 from synthgen.generators.base import SkipSample
 from synthgen.labels import derive_labels, precompute_polygons
 from synthgen.recipe import Recipe
+from synthgen.sample import TextSample
+from synthgen.text_labels import SpanAlignmentError, derive_text_labels
 from synthgen.writers.base import ImageRef, LabeledSample
 
 IMAGES_DIR = "images"
@@ -47,12 +49,14 @@ class SampleWorker:
         """Makes sample ``index`` and returns its manifest line."""
         rng = sample_seed(self.recipe.seed, index)
         try:
-            plan = self.generator.plan(rng)
+            plan = self.generator.plan_sample(rng, self.recipe.seed, index)
         except SkipSample as skip:
             return _dumps({"index": index, "status": "skipped", "reason": str(skip)})
         except PlacementError as err:
             raise PlacementError(f"sample {index}: {err}") from None
         sample = self.generator.render(plan)
+        if isinstance(sample, TextSample):
+            return _dumps(_text_record(index, sample))
         objects = derive_labels(sample, self.labels.min_visibility, self.labels.min_area)
         if self.polygons:
             precompute_polygons(objects)
@@ -73,6 +77,35 @@ class SampleWorker:
             "plan": sample.plan,
         }
         return _dumps(record)
+
+
+def _text_record(index: int, sample: TextSample) -> dict[str, Any]:
+    """A text sample's record: text writers assemble their files from its ``text`` part
+    (a sentence is too small for a file of its own)."""
+    try:
+        labels = derive_text_labels(sample)
+    except SpanAlignmentError as err:
+        raise SpanAlignmentError(f"sample {index} ({_template(sample)}): {err}") from None
+    return {
+        "index": index,
+        "status": "ok",
+        "text": {
+            "text": labels.text,
+            "tokens": labels.tokens,
+            "tags": labels.tags,
+            "spans": [(s.start, s.end, s.label) for s in labels.spans],
+            "classes": labels.classes,
+            "attributes": labels.attributes,
+        },
+        "objects": dict(Counter(s.label for s in labels.spans)),
+        "attributes": {**labels.classes, **labels.attributes},
+        "labels": {},
+        "plan": sample.plan,
+    }
+
+
+def _template(sample: TextSample) -> str:
+    return f"template {sample.plan.get('template', '?')}"
 
 
 def _dumps(record: dict[str, Any]) -> bytes:

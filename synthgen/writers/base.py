@@ -63,16 +63,28 @@ class LabeledSample:
 
 @dataclass(frozen=True)
 class Fragment:
-    """One finished sample as stored in the manifest, handed to ``add``."""
+    """One finished sample as stored in the manifest, handed to ``add``: its image (None
+    for text samples), this writer's fragment from ``write``, and for text samples the
+    text, tokens, tags, spans, classes and attributes (see ``text_labels.TextLabels``)."""
 
-    image: ImageRef
+    image: ImageRef | None
     data: Any
+    index: int = 0
+    text: dict[str, Any] | None = None
+
+    @property
+    def ref(self) -> ImageRef:
+        """The sample's image, for image formats (the recipe check keeps text away)."""
+        if self.image is None:
+            raise WriterError(f"sample {self.index} has no image")
+        return self.image
 
 
 class Writer:
     """Encodes samples in one format under the output folder."""
 
     name: ClassVar[str]
+    modality: ClassVar[str] = "image"  # the generators' modality this format encodes
     config_type: ClassVar[type[WriterConfig]] = WriterConfig
     # Paths (relative to the output folder) this writer owns; two writers may not share one.
     owns: ClassVar[tuple[str, ...]] = ()

@@ -222,13 +222,13 @@ class BopWriter(Writer):
     def add(self, fragment: Fragment) -> None:
         if fragment.data is None:
             return
-        index = fragment.image.index
+        index = fragment.ref.index
         if self._scene is None or self._scene.folder != scene_dir(index):
             self._close_scene()
             self._scene = _SceneFiles.open(self.root, scene_dir(index))
         cam = fragment.data["camera"]
         self._scene.add(index, cam, fragment.data["gt"], fragment.data["gt_info"])
-        key = (*cam["cam_K"], fragment.image.width, fragment.image.height)
+        key = (*cam["cam_K"], fragment.ref.width, fragment.ref.height)
         if self._camera is None:
             self._camera = key
         self._constant_camera &= key == self._camera

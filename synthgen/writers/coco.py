@@ -106,14 +106,14 @@ class CocoWriter(Writer):
 
     def add(self, fragment: Fragment) -> None:
         data = fragment.data or {}
-        image = _image(fragment.image)
+        image = _image(fragment.ref)
         if "camera" in data:
             image["camera"] = data["camera"]
         self._out.write((b",\n" if self._images else b"\n") + _dumps(image))
         self._images += 1
         for ann in data.get("annotations", ()):
             self._ann_id += 1
-            entry = {"id": self._ann_id, "image_id": fragment.image.image_id, **ann}
+            entry = {"id": self._ann_id, "image_id": fragment.ref.image_id, **ann}
             self._anns.write((b",\n" if self._ann_id > 1 else b"\n") + _dumps(entry))
 
     def end(self) -> None:

@@ -70,7 +70,7 @@ class VocWriter(Writer):
         self._stems: list[str] = []
 
     def add(self, fragment: Fragment) -> None:
-        self._stems.append(fragment.image.stem)
+        self._stems.append(fragment.ref.stem)
 
     def end(self) -> None:
         main = self.root / VOC_DIR / "ImageSets" / "Main"

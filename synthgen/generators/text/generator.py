@@ -1,0 +1,137 @@
+"""The text generator: template sentences with exact entity spans, classes and attributes.
+
+``plan`` draws the locale, the attributes and the class (at random, or by exact quota from
+the sample index), then a template of that class in the locale's language, one
+alternative per ``[a|b]`` group and one value per slot. ``render`` concatenates the parts
+and records each entity's [start, end) as its value is appended.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from synthgen.generators.balance import Categorical
+from synthgen.generators.base import Generator
+from synthgen.generators.text.config import TextConfig
+from synthgen.generators.text.template import Choice, Part, Slot, parse
+from synthgen.generators.text.values import BUILTIN_SLOTS, ValuePools, language
+from synthgen.sample import Category, Span, TextSample
+
+
+class TextGenerator(Generator[TextConfig]):
+    config_type = TextConfig
+    modality: ClassVar[str] = "text"
+    chunk: ClassVar[int] = 256  # samples per task sent to a worker: they are tiny
+
+    def __init__(self, config: TextConfig, base_dir: Path) -> None:
+        super().__init__(config, base_dir)
+        self.templates: dict[str, list[tuple[Part, ...]]] = {
+            lang: [parse(s.text) for s in specs] for lang, specs in config.templates.items()
+        }
+        self.by_class: dict[tuple[str, str | None], list[int]] = {}
+        for lang, specs in config.templates.items():
+            for k, spec in enumerate(specs):
+                self.by_class.setdefault((lang, spec.label), []).append(k)
+        mode = config.mode
+        self.locales = Categorical(config.locales, mode, "locale")
+        self.attributes = {
+            name: Categorical(weights, mode, f"attribute:{name}")
+            for name, weights in config.attributes.items()
+        }
+        weights = config.class_weights()
+        self.classes = Categorical(weights, mode, "class") if weights else None
+        self.pools = ValuePools(config.pool_size, config.slots)
+
+    def categories(self) -> list[Category]:
+        """Entity types, in a fixed order (built-in slots first, then custom ones)."""
+        names: list[str] = []
+        for slot, (entity, _) in BUILTIN_SLOTS.items():
+            if entity not in names and self._uses(slot):
+                names.append(entity)
+        for slot, spec in self.config.slots.items():
+            if spec.entity and spec.entity not in names and self._uses(slot):
+                names.append(spec.entity)
+        return [Category(k, name, supercategory="entity") for k, name in enumerate(names, 1)]
+
+    def check(self) -> None:
+        from faker import Faker
+
+        for name, spec in self.config.slots.items():
+            if spec.provider is not None and not callable(getattr(Faker(), spec.provider, None)):
+                from synthgen.config import Problem, RecipeError
+
+                message = f"Faker has no provider '{spec.provider}' (e.g. job, color_name)"
+                raise RecipeError([Problem(("generator", "slots", name, "provider"), message)])
+
+    def fingerprint(self) -> dict[str, Any]:
+        # Faker's values for a seed change between releases: a resumed run must not mix.
+        return {"faker": version("faker")}
+
+    # ------------------------------------------------------------------ plan
+
+    def plan_sample(self, rng: np.random.Generator, seed: int, index: int) -> dict[str, Any]:
+        locale = self.locales.draw(rng, seed, index)
+        attributes = {n: c.draw(rng, seed, index) for n, c in self.attributes.items()}
+        label = self.classes.draw(rng, seed, index) if self.classes else None
+        lang = language(locale)
+        pool = self.by_class[(lang, label)]
+        k = pool[int(rng.integers(len(pool)))]
+        choices, values = [], []
+        for part in self.templates[lang][k]:
+            if isinstance(part, Choice):
+                choices.append(int(rng.integers(len(part.options))))
+            elif isinstance(part, Slot):
+                options = self.pools.pool(part.name, locale, attributes.get("gender"))
+                values.append(options[int(rng.integers(len(options)))])
+        plan: dict[str, Any] = {"locale": locale, "template": f"{lang}/{k}"}
+        if label is not None:
+            plan["class"] = label
+        return plan | {"attributes": attributes, "choices": choices, "values": values}
+
+    def plan(self, rng: np.random.Generator) -> dict[str, Any]:
+        return self.plan_sample(rng, 0, 0)
+
+    # ------------------------------------------------------------------ render
+
+    def render(self, plan: dict[str, Any]) -> TextSample:  # type: ignore[override]
+        lang, k = plan["template"].split("/")
+        choices, values = iter(plan["choices"]), iter(plan["values"])
+        text = ""
+        spans: list[Span] = []
+        for part in self.templates[lang][int(k)]:
+            if isinstance(part, str):
+                piece = part
+            elif isinstance(part, Choice):
+                piece = part.options[next(choices)]
+            else:
+                piece = next(values)  # never starts or ends with a space
+                entity = self._entity(part.name)
+                if entity is not None:
+                    spans.append(Span(len(text), len(text) + len(piece), entity, piece))
+            # One space between words whatever the alternatives chose: no double spaces,
+            # none at the start (a slot's offsets are taken after this, so they stay exact).
+            if (not text or text.endswith(" ")) and piece.startswith(" "):
+                piece = piece.lstrip(" ")
+            if isinstance(part, str) and text.endswith(".") and piece.startswith("."):
+                piece = piece[1:]  # "... Hering MBA." ends the sentence: no second period
+            text += piece
+        text = text.rstrip(" ")  # values never end with a space: no span reaches here
+        classes = {self.config.classes.task: plan["class"]} if self.config.classes else {}
+        attributes = {"locale": plan["locale"], **plan["attributes"]}
+        return TextSample(text, spans, classes, attributes, plan)
+
+    def _entity(self, slot: str) -> str | None:
+        spec = self.config.slots.get(slot)
+        return spec.entity if spec is not None else BUILTIN_SLOTS[slot][0]
+
+    def _uses(self, slot: str) -> bool:
+        return any(
+            isinstance(p, Slot) and p.name == slot
+            for parts in self.templates.values()
+            for template in parts
+            for p in template
+        )

@@ -1,0 +1,109 @@
+"""Token labels derived from a text sample: tokens with character offsets, IOB2 and BIOES.
+
+Like boxes from pixels, token tags come from the text and its spans after the text is
+final, never the other way round. The tokenizer is a fixed, named rule (written into every
+output) so that a user can reproduce the tokens: split on whitespace, then peel opening
+punctuation off the front, closing punctuation and a possessive 's off the back, and
+French elisions (l', d', qu'...) off the front. A span whose boundary falls inside a token
+is refused, naming the sample's template: a tag sequence cannot express it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from synthgen.errors import SynthgenError
+from synthgen.sample import Span, TextSample
+
+TOKENIZER = "synthgen-whitespace-punct-v1"
+
+_OPENING = set("\"'([{«„“‘¿¡")
+_CLOSING = set(".,;:!?)]}\"'»“”’…")
+_ELISION = re.compile(r"(?i)(?:qu|[cdjlmnst])['’](?=\w)")
+_CHUNK = re.compile(r"\S+")
+
+
+class SpanAlignmentError(SynthgenError):
+    """An entity boundary falls inside a token."""
+
+
+@dataclass(frozen=True)
+class TextLabels:
+    """What text writers receive: the text, its tokens as (start, end) offsets, IOB2 tags
+    (one per token), the entity spans, and the sample-level classes and attributes."""
+
+    text: str
+    tokens: list[tuple[int, int]]
+    tags: list[str]
+    spans: list[Span]
+    classes: dict[str, str]
+    attributes: dict[str, str]
+
+
+def tokenize(text: str) -> list[tuple[int, int]]:
+    """Token offsets [start, end) in ``text``, in order, covering every non-space character.
+
+    >>> [("Anna's (new) car."[s:e]) for s, e in tokenize("Anna's (new) car.")]
+    ['Anna', "'s", '(', 'new', ')', 'car', '.']
+    """
+    tokens: list[tuple[int, int]] = []
+    for match in _CHUNK.finditer(text):
+        start, end = match.span()
+        while start < end and text[start] in _OPENING:
+            tokens.append((start, start + 1))
+            start += 1
+        elision = _ELISION.match(text, start, end)
+        if elision:
+            tokens.append((start, elision.end()))
+            start = elision.end()
+        tail: list[tuple[int, int]] = []
+        while end > start and text[end - 1] in _CLOSING:
+            tail.append((end - 1, end))
+            end -= 1
+        if end - start > 2 and text[end - 2] in "'’" and text[end - 1] in "sS":
+            tail.append((end - 2, end))
+            end -= 2
+        if end > start:
+            tokens.append((start, end))
+        tokens.extend(reversed(tail))
+    return tokens
+
+
+def iob2(text: str, tokens: list[tuple[int, int]], spans: list[Span]) -> list[str]:
+    """One tag per token: B-X on an entity's first token, I-X on the rest, O elsewhere.
+
+    Raises SpanAlignmentError when a span starts or ends inside a token."""
+    tags = ["O"] * len(tokens)
+    starts = {s: k for k, (s, _) in enumerate(tokens)}
+    ends = {e: k for k, (_, e) in enumerate(tokens)}
+    for span in spans:
+        first, last = starts.get(span.start), ends.get(span.end)
+        if first is None or last is None:
+            raise SpanAlignmentError(
+                f"the {span.label} entity {span.value!r} at [{span.start}, {span.end}) does "
+                f"not start and end on token boundaries ({TOKENIZER}) in {text!r}"
+            )
+        tags[first] = f"B-{span.label}"
+        for k in range(first + 1, last + 1):
+            tags[k] = f"I-{span.label}"
+    return tags
+
+
+def bioes(tags: list[str]) -> list[str]:
+    """IOB2 tags rewritten as BIOES: S-X for one-token entities, E-X on the last token."""
+    out = list(tags)
+    for k, tag in enumerate(tags):
+        ends_here = k + 1 == len(tags) or not tags[k + 1].startswith("I-")
+        if tag.startswith("B-") and ends_here:
+            out[k] = "S-" + tag[2:]
+        elif tag.startswith("I-") and ends_here:
+            out[k] = "E-" + tag[2:]
+    return out
+
+
+def derive_text_labels(sample: TextSample) -> TextLabels:
+    tokens = tokenize(sample.text)
+    spans = sorted(sample.spans, key=lambda s: s.start)
+    tags = iob2(sample.text, tokens, spans)
+    return TextLabels(sample.text, tokens, tags, spans, sample.classes, sample.attributes)

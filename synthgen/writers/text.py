@@ -1,0 +1,269 @@
+"""Text corpus formats: CoNLL (IOB2/BIOES), JSONL with spans, spaCy DocBin, Hugging Face.
+
+Sentences are too small for files of their own: each writer streams every sample's text,
+tokens, tags and spans from the manifest into one file in sample order (written under a
+temporary name, renamed at the end), and writes ``info.json`` beside it with the tokenizer
+that made the tokens, the tag scheme, the label lists and the counts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import IO, Any, ClassVar, Literal
+
+import orjson
+import yaml
+from pydantic import Field
+
+from synthgen.config import Problem, RecipeError
+from synthgen.files import PARTIAL_SUFFIX, atomic_write_text
+from synthgen.text_labels import TOKENIZER, bioes
+from synthgen.writers.base import Fragment, Writer, WriterConfig, WriterError
+
+
+class TextWriter(Writer):
+    """Streams one data file, ``folder/file``, plus ``folder/info.json``."""
+
+    modality = "text"
+    folder: ClassVar[str]
+    file: ClassVar[str]
+    binary: ClassVar[bool] = False
+
+    @property
+    def path(self) -> Path:
+        return self.root / self.folder / self.file
+
+    def begin(self) -> None:
+        (self.root / self.folder).mkdir(parents=True, exist_ok=True)
+        self._partial = self.path.with_name(self.path.name + PARTIAL_SUFFIX)
+        self._out: IO[Any] = (
+            self._partial.open("wb")
+            if self.binary
+            else self._partial.open("w", encoding="utf-8", newline="\n")
+        )
+        self._count = 0
+        self._tags: set[str] = set()
+        self._classes: dict[str, set[str]] = {}
+
+    def add(self, fragment: Fragment) -> None:
+        record = fragment.text
+        if record is None:
+            return
+        self._count += 1
+        self._tags.update(record["tags"])
+        for task, label in record["classes"].items():
+            self._classes.setdefault(task, set()).add(label)
+        self.emit(fragment.index, record)
+
+    def emit(self, index: int, record: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def end(self) -> None:
+        self.finish()
+        self._out.close()
+        os.replace(self._partial, self.path)
+        info = {
+            "format": self.name,
+            "file": self.file,
+            "samples": self._count,
+            "tokenizer": TOKENIZER,
+            "entity_types": [c.name for c in self.categories],
+            **self.info(),
+            "classes": {task: sorted(labels) for task, labels in sorted(self._classes.items())},
+        }
+        atomic_write_text(self.root / self.folder / "info.json", _json(info) + "\n")
+
+    def finish(self) -> None:
+        """Writes what must follow the last sample (nothing by default)."""
+
+    def info(self) -> dict[str, Any]:
+        return {"tags": self.tag_names("iob2")}
+
+    def tag_names(self, scheme: str) -> list[str]:
+        """O first, then B-/I- (or B-/I-/E-/S-) for each entity type in category order."""
+        prefixes = "BI" if scheme == "iob2" else "BIES"
+        return ["O"] + [f"{p}-{c.name}" for c in self.categories for p in prefixes]
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _words(record: dict[str, Any]) -> list[str]:
+    text = record["text"]
+    return [text[s:e] for s, e in record["tokens"]]
+
+
+class ConllConfig(WriterConfig):
+    scheme: Literal["iob2", "bioes"] = Field("iob2", description="token tag scheme")
+    docstart: bool = Field(False, description="begin with CoNLL-2003's -DOCSTART- line")
+
+
+class ConllWriter(TextWriter):
+    """CoNLL-2003-style NER: ``token tag`` per line, a blank line after each sentence."""
+
+    name = "conll"
+    config_type = ConllConfig
+    config: ConllConfig
+    owns = ("conll",)
+    folder, file = "conll", "train.conll"
+
+    def begin(self) -> None:
+        super().begin()
+        if self.config.docstart:
+            self._out.write("-DOCSTART- O\n\n")
+
+    def emit(self, index: int, record: dict[str, Any]) -> None:
+        tags = record["tags"] if self.config.scheme == "iob2" else bioes(record["tags"])
+        lines = [f"{w} {t}" for w, t in zip(_words(record), tags, strict=True)]
+        self._out.write("\n".join(lines) + "\n\n")
+
+    def check(self) -> None:
+        for category in self.categories:
+            if any(ch.isspace() for ch in category.name):
+                message = f"entity type '{category.name}' has a space: CoNLL columns split on it"
+                raise RecipeError([Problem(("output", "formats", self.name), message)])
+
+    def info(self) -> dict[str, Any]:
+        return {"scheme": self.config.scheme, "tags": self.tag_names(self.config.scheme)}
+
+
+class JsonlWriter(TextWriter):
+    """One JSON object per line: text, entity spans (character offsets into the NFC text,
+    end exclusive), tokens with offsets, IOB2 tags, classes and attributes."""
+
+    name = "jsonl"
+    owns = ("jsonl",)
+    folder, file = "jsonl", "data.jsonl"
+
+    def emit(self, index: int, record: dict[str, Any]) -> None:
+        text = record["text"]
+        line = {
+            "id": index,
+            "text": text,
+            "spans": [
+                {"start": s, "end": e, "label": label, "text": text[s:e]}
+                for s, e, label in record["spans"]
+            ],
+            "tokens": _words(record),
+            "token_offsets": record["tokens"],
+            "tags": record["tags"],
+            **record["classes"],
+            "attributes": record["attributes"],
+        }
+        self._out.write(_json(line) + "\n")
+
+
+class HuggingFaceWriter(TextWriter):
+    """A folder ``datasets.load_dataset`` reads: train.jsonl with integer ``ner_tags`` and
+    class ids, and a README.md whose YAML header declares every column (class names
+    included)."""
+
+    name = "hf"
+    owns = ("hf",)
+    folder, file = "hf", "train.jsonl"
+
+    def begin(self) -> None:
+        super().begin()
+        self._tag_ids = {t: k for k, t in enumerate(self.tag_names("iob2"))}
+        self._class_names = _class_names(self)
+        self._attributes: list[str] = []
+
+    def emit(self, index: int, record: dict[str, Any]) -> None:
+        line: dict[str, Any] = {
+            "id": index,
+            "text": record["text"],
+            "tokens": _words(record),
+            "ner_tags": [self._tag_ids[t] for t in record["tags"]],
+        }
+        for task, label in record["classes"].items():
+            line[task] = self._class_names[task].index(label)
+        for name, value in record["attributes"].items():
+            line[name] = value
+            if name not in self._attributes:
+                self._attributes.append(name)
+        self._out.write(_json(line) + "\n")
+
+    def finish(self) -> None:
+        atomic_write_text(self.root / self.folder / "README.md", self._card())
+
+    def _card(self) -> str:
+        def labels(names: list[str]) -> dict[str, Any]:
+            return {"class_label": {"names": {str(k): n for k, n in enumerate(names)}}}
+
+        features: list[dict[str, Any]] = [
+            {"name": "id", "dtype": "int64"},
+            {"name": "text", "dtype": "string"},
+            {"name": "tokens", "sequence": "string"},
+            {"name": "ner_tags", "sequence": labels(self.tag_names("iob2"))},
+        ]
+        features += [{"name": t, "dtype": labels(n)} for t, n in self._class_names.items()]
+        features += [{"name": a, "dtype": "string"} for a in self._attributes]
+        header = {
+            "configs": [
+                {"config_name": "default", "data_files": [{"split": "train", "path": self.file}]}
+            ],
+            "dataset_info": {"features": features},
+        }
+        body = f"Synthetic sentences made by synthgen; tokens by {TOKENIZER}, tags IOB2.\n"
+        return f"---\n{yaml.safe_dump(header, sort_keys=False, allow_unicode=True)}---\n\n{body}"
+
+
+def _class_names(writer: Writer) -> dict[str, list[str]]:
+    """The sample-level classes by task, in the recipe's order (their integer ids)."""
+    config = getattr(writer.generator, "config", None)
+    if config is None or getattr(config, "classes", None) is None:
+        return {}
+    return {config.classes.task: list(config.class_weights())}
+
+
+class SpacyWriter(TextWriter):
+    """A spaCy DocBin (``spacy/train.spacy``) with the entities as ``doc.ents`` and the
+    classes as ``doc.cats``; needs the ``spacy`` extra. Tokens are synthgen's, so every
+    entity lines up with token boundaries exactly."""
+
+    name = "spacy"
+    owns = ("spacy",)
+    folder, file = "spacy", "train.spacy"
+    binary = True
+
+    def check(self) -> None:
+        try:
+            import spacy  # noqa: F401
+        except ImportError:
+            message = "the spacy format needs spaCy: pip install 'synthgen[spacy]'"
+            raise RecipeError([Problem(("output", "formats", self.name), message)]) from None
+
+    def begin(self) -> None:
+        import spacy
+        from spacy.tokens import DocBin
+
+        super().begin()
+        self._vocab = spacy.blank("xx").vocab
+        self._docs = DocBin(store_user_data=False)
+        self._class_names = _class_names(self)
+
+    def emit(self, index: int, record: dict[str, Any]) -> None:
+        from spacy.tokens import Doc
+
+        text = record["text"]
+        tokens = record["tokens"]
+        spaces = [
+            end < len(text) and (k + 1 == len(tokens) or tokens[k + 1][0] > end)
+            for k, (_, end) in enumerate(tokens)
+        ]
+        doc = Doc(self._vocab, words=_words(record), spaces=spaces)
+        ents = []
+        for start, end, label in record["spans"]:
+            span = doc.char_span(start, end, label=label)
+            if span is None:  # cannot happen: spans were checked against the tokens
+                raise WriterError(f"sample {index}: entity [{start}, {end}) splits a token")
+            ents.append(span)
+        doc.ents = ents
+        for task, label in record["classes"].items():
+            doc.cats = {name: float(name == label) for name in self._class_names.get(task, [])}
+        self._docs.add(doc)
+
+    def finish(self) -> None:
+        self._out.write(self._docs.to_bytes())
