@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
+import time
 from pathlib import Path
+
+from synthgen.recipe import Recipe
+from synthgen.run import generate_dataset
 
 
 def rss_tree_mb() -> float:
@@ -54,3 +60,22 @@ class RssSampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def time_generate(recipe: Recipe, workers: int, marks: list[int] | None = None) -> dict:
+    """Runs ``recipe`` through the real engine into a temporary folder (removed after):
+    samples/s, seconds, peak RSS of the process tree, and RSS at the ``marks``."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-synthgen-"))
+    try:
+        with RssSampler(tmp / "out", marks or []) as rss:
+            t0 = time.perf_counter()
+            generate_dataset(recipe, tmp / "out", workers=workers, progress=False)
+            seconds = time.perf_counter() - t0
+        return {
+            "rate": recipe.num / seconds,
+            "seconds": seconds,
+            "peak_mb": rss.peak,
+            "rss_at": rss.at,
+        }
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -23,10 +23,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from common import RssSampler
+from common import time_generate
 
 from synthgen.recipe import build_recipe
-from synthgen.run import generate_dataset
 
 SIZE = 640
 OBJECTS = 10
@@ -59,16 +58,8 @@ def recipe(blend: str) -> dict:
 
 
 def bench_synthgen(num: int, workers: int, blend: str, marks: list[int]) -> dict:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-synthgen-"))
-    try:
-        loaded = build_recipe(recipe(blend) | {"num": num}, base_dir=tmp)
-        with RssSampler(tmp / "out", marks) as rss:
-            t0 = time.perf_counter()
-            generate_dataset(loaded, tmp / "out", workers=workers, progress=False)
-            seconds = time.perf_counter() - t0
-        return {"rate": num / seconds, "seconds": seconds, "peak_mb": rss.peak, "rss_at": rss.at}
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    loaded = build_recipe(recipe(blend) | {"num": num}, base_dir=Path.cwd())
+    return time_generate(loaded, workers, marks)
 
 
 # ---------------------------------------------------------------------------- baseline

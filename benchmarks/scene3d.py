@@ -16,16 +16,13 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from common import RssSampler
+from common import time_generate
 
 from synthgen.recipe import build_recipe
-from synthgen.run import generate_dataset
 
 WIDTH, HEIGHT, OBJECTS = 640, 480, 10
 
@@ -46,16 +43,8 @@ def recipe(formats: list[str]) -> dict:
 
 
 def bench_synthgen(num: int, workers: int, formats: list[str]) -> dict:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-scene3d-"))
-    try:
-        loaded = build_recipe(recipe(formats) | {"num": num}, base_dir=tmp)
-        with RssSampler(tmp / "out", []) as rss:
-            t0 = time.perf_counter()
-            generate_dataset(loaded, tmp / "out", workers=workers, progress=False)
-            seconds = time.perf_counter() - t0
-        return {"rate": num / seconds, "peak_mb": rss.peak}
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    loaded = build_recipe(recipe(formats) | {"num": num}, base_dir=Path.cwd())
+    return time_generate(loaded, workers)
 
 
 # ---------------------------------------------------------------------------- baseline

@@ -16,30 +16,18 @@ import argparse
 import os
 import random
 import re
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
-from common import RssSampler
+from common import time_generate
 
 from synthgen.recipe import load_recipe
-from synthgen.run import generate_dataset
 
 TEMPLATES = Path(__file__).parents[1] / "templates"
 
 
 def bench_synthgen(recipe_file: Path, num: int, workers: int, formats: list[str]) -> dict:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-text-"))
-    try:
-        recipe = load_recipe(recipe_file, num=num, formats=formats)
-        with RssSampler(tmp / "out", []) as rss:
-            t0 = time.perf_counter()
-            generate_dataset(recipe, tmp / "out", workers=workers, progress=False)
-            seconds = time.perf_counter() - t0
-        return {"rate": num / seconds, "peak_mb": rss.peak}
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return time_generate(load_recipe(recipe_file, num=num, formats=formats), workers)
 
 
 def bench_baseline(recipe_file: Path, num: int) -> dict:

@@ -130,8 +130,10 @@ class ConllWriter(TextWriter):
 
 
 class JsonlWriter(TextWriter):
-    """One JSON object per line: text, entity spans (character offsets into the NFC text,
-    end exclusive), tokens with offsets, IOB2 tags, classes and attributes."""
+    """One JSON object per sentence: text, entity spans, tokens, tags, classes.
+
+    Span offsets are code points into the NFC text, end exclusive; tokens come with their
+    offsets, tags are IOB2, and the sample's attributes are included."""
 
     name = "jsonl"
     owns = ("jsonl",)
@@ -156,9 +158,10 @@ class JsonlWriter(TextWriter):
 
 
 class HuggingFaceWriter(TextWriter):
-    """A folder ``datasets.load_dataset`` reads: train.jsonl with integer ``ner_tags`` and
-    class ids, and a README.md whose YAML header declares every column (class names
-    included)."""
+    """A Hugging Face datasets folder: train.jsonl and a README.md card.
+
+    ``datasets.load_dataset`` reads it: integer ``ner_tags`` and class ids, with the card's
+    YAML header declaring every column and its class names."""
 
     name = "hf"
     owns = ("hf",)
@@ -219,9 +222,10 @@ def _class_names(writer: Writer) -> dict[str, list[str]]:
 
 
 class SpacyWriter(TextWriter):
-    """A spaCy DocBin (``spacy/train.spacy``) with the entities as ``doc.ents`` and the
-    classes as ``doc.cats``; needs the ``spacy`` extra. Tokens are synthgen's, so every
-    entity lines up with token boundaries exactly."""
+    """A spaCy DocBin, spacy/train.spacy, with entities and classes (``spacy`` extra).
+
+    Entities are ``doc.ents``, classes ``doc.cats``. Tokens are synthgen's, so every entity
+    lines up with token boundaries exactly."""
 
     name = "spacy"
     owns = ("spacy",)

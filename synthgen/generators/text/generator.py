@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from synthgen.config import Problem, RecipeError
 from synthgen.generators.balance import Categorical
 from synthgen.generators.base import Generator
 from synthgen.generators.text.config import TextConfig
@@ -62,8 +63,6 @@ class TextGenerator(Generator[TextConfig]):
 
         for name, spec in self.config.slots.items():
             if spec.provider is not None and not callable(getattr(Faker(), spec.provider, None)):
-                from synthgen.config import Problem, RecipeError
-
                 message = f"Faker has no provider '{spec.provider}' (e.g. job, color_name)"
                 raise RecipeError([Problem(("generator", "slots", name, "provider"), message)])
 
