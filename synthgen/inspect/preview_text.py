@@ -22,7 +22,8 @@ def is_text_dataset(root: Path) -> bool:
     manifest = Manifest(root)
     if not manifest.path.exists():
         return False
-    return any("text" in rec for rec, _ in zip(manifest.records(), range(1), strict=False))
+    first = next(iter(manifest.records()), None)
+    return first is not None and "text" in first
 
 
 def write_text_preview(root: Path, out: Path, count: int = 50) -> None:

@@ -43,7 +43,6 @@ class TextWriter(Writer):
             else self._partial.open("w", encoding="utf-8", newline="\n")
         )
         self._count = 0
-        self._tags: set[str] = set()
         self._classes: dict[str, set[str]] = {}
 
     def add(self, fragment: Fragment) -> None:
@@ -51,7 +50,6 @@ class TextWriter(Writer):
         if record is None:
             return
         self._count += 1
-        self._tags.update(record["tags"])
         for task, label in record["classes"].items():
             self._classes.setdefault(task, set()).add(label)
         self.emit(fragment.index, record)
