@@ -151,8 +151,8 @@ def build_recipe(
         gen_config = _validate_plugin(
             GENERATORS, data["generator"], ("generator",), base_dir, node, source, problems
         )
-    modality = _modality(data.get("generator"))
-    if head is not None and modality == "text" and "formats" not in (data.get("output") or {}):
+    provides = _provides(data.get("generator"))
+    if head is not None and provides == {"text"} and "formats" not in (data.get("output") or {}):
         # The image default (coco) cannot hold text.
         output = head.output.model_copy(update={"formats": {"jsonl": {}}})
         head = head.model_copy(update={"output": output})
@@ -171,7 +171,7 @@ def build_recipe(
         if cfg is not None:
             writer_configs[name] = cfg
     problems += _writer_clashes(writer_configs, node)
-    problems += _modality_mismatches(modality, writer_configs, node)
+    problems += _modality_mismatches(provides, writer_configs, node)
     if problems or head is None or gen_config is None:
         raise RecipeError(problems, source)
     return Recipe(head, gen_config, writer_configs, base_dir, source)
@@ -219,29 +219,31 @@ def _writer_clashes(configs: dict[str, WriterConfig], node: yaml.Node | None) ->
     return problems
 
 
-def _modality(generator: Any) -> str | None:
-    """What the recipe's generator makes ("image" or "text"); None if it is unknown."""
+def _provides(generator: Any) -> frozenset[str] | None:
+    """What the recipe's generator's samples carry ("image", "text", "document"); None if
+    the generator is unknown."""
     try:
-        return GENERATORS.get(generator["kind"]).modality if isinstance(generator, dict) else None
+        return GENERATORS.get(generator["kind"]).provides if isinstance(generator, dict) else None
     except (UnknownPluginError, KeyError):
         return None
 
 
 def _modality_mismatches(
-    modality: str | None, configs: dict[str, WriterConfig], node: yaml.Node | None
+    provides: frozenset[str] | None, configs: dict[str, WriterConfig], node: yaml.Node | None
 ) -> list[Problem]:
     """Formats that cannot encode what the generator makes (conll for images, coco for
-    text), with the formats that can."""
-    if modality is None:
+    text, funsd for photos), with the formats that can."""
+    if provides is None:
         return []
     problems = []
-    fitting = [n for n in WRITERS.names() if WRITERS.get(n).modality == modality]
+    fitting = [n for n in WRITERS.names() if WRITERS.get(n).modality in provides]
     for name in configs:
-        if WRITERS.get(name).modality != modality:
+        if WRITERS.get(name).modality not in provides:
             where = ("output", "formats", name)
             message = (
                 f"'{name}' encodes {WRITERS.get(name).modality} samples, but this generator "
-                f"makes {modality} samples; formats for them: {', '.join(fitting)}"
+                f"makes {' and '.join(sorted(provides))} samples; formats for them: "
+                f"{', '.join(fitting)}"
             )
             problems.append(Problem(where, message, line_of(node, where)))
     return problems

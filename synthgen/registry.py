@@ -65,6 +65,7 @@ GENERATORS: Registry = Registry(
         "composite": "synthgen.generators.composite:CompositeGenerator",
         "scene3d": "synthgen.generators.scene3d:Scene3DGenerator",
         "text": "synthgen.generators.text:TextGenerator",
+        "document": "synthgen.generators.document:DocumentGenerator",
     },
 )
 WRITERS: Registry = Registry(
@@ -83,5 +84,8 @@ WRITERS: Registry = Registry(
         "jsonl": "synthgen.writers.text:JsonlWriter",
         "spacy": "synthgen.writers.text:SpacyWriter",
         "hf": "synthgen.writers.text:HuggingFaceWriter",
+        "funsd": "synthgen.writers.document:FunsdWriter",
+        "donut": "synthgen.writers.document:DonutWriter",
+        "hocr": "synthgen.writers.document:HocrWriter",
     },
 )

@@ -87,6 +87,7 @@ class Sample:
     plan: dict[str, Any] = field(default_factory=dict)
     depth: np.ndarray | None = None  # HxW float32 z-depth in metres, 0 where nothing is
     camera: Camera | None = None
+    document: Document | None = None
 
     def __post_init__(self) -> None:
         if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:
@@ -155,3 +156,64 @@ class TextSample:
             if span.start < end:
                 raise ValueError(f"spans overlap at {span} in {self.text!r}")
             end = span.end
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word on a page. ``id`` is its instance id: its ink is ``instance_map == id``, so
+    its box comes from the glyph pixels, never from font metrics. ``line`` indexes
+    ``Document.lines``."""
+
+    id: int
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A run of words with one meaning, as FUNSD has it: ``label`` is ``header``,
+    ``question`` (a key), ``answer`` (a value) or ``other``; ``field`` names the filled
+    field the words show (``invoice_number``, ``items.2.amount``), None for literal text."""
+
+    id: int
+    label: str
+    words: tuple[int, ...]
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Region:
+    """A layout block for layout detection (``kind``: title, text, key, value, table,
+    figure, checkbox...). ``members`` are the instance ids (words or graphics) whose
+    pixels make it up, so its box is derived from pixels like any other."""
+
+    kind: str
+    members: tuple[int, ...]
+
+
+@dataclass
+class Document:
+    """What a page says and how it is organized, beside the Sample's pixels.
+
+    ``words`` and ``lines`` are in reading order (a line is a tuple of word ids);
+    ``links`` are (key entity id, value entity id) pairs; ``fields`` is the structured
+    ground truth (the filled fields as JSON, Donut's ``gt_parse``). Graphics (logos,
+    check boxes, signatures) are instances without words; regions refer to them.
+    ``warp`` is the 3x3 homography a geometric degradation applied to the laid-out page
+    (OpenCV pixel-centre coordinates), None when the page was not moved: it orients word
+    quadrilaterals along the text.
+    """
+
+    words: list[Word]
+    lines: list[tuple[int, ...]]
+    entities: list[Entity]
+    links: list[tuple[int, int]]
+    regions: list[Region]
+    fields: dict[str, Any]
+    warp: np.ndarray | None = None
+
+    @property
+    def text(self) -> str:
+        """The page's text: lines in reading order joined by newlines, words by spaces."""
+        by_id = {w.id: w.text for w in self.words}
+        return "\n".join(" ".join(by_id[i] for i in line) for line in self.lines)

@@ -36,6 +36,9 @@ class Generator(ABC, Generic[C]):
     config_type: ClassVar[type[GeneratorConfig]]
     # "image": renders Samples for image writers; "text": TextSamples for text writers.
     modality: ClassVar[str] = "image"
+    # What its samples carry, so which writers' modalities can encode them: document
+    # pages are images (coco, yolo, voc write their layout regions) and documents.
+    provides: ClassVar[frozenset[str]] = frozenset({"image"})
     chunk: ClassVar[int] = 4  # samples per task sent to a pool worker
 
     def __init__(self, config: C, base_dir: Path) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 import yaml
 
 from synthgen.geometry import bbox_xyxy, project
+from synthgen.inspect.validate_document import DOCUMENT_FORMATS, check_document
 from synthgen.inspect.validate_text import check_text
 from synthgen.run.manifest import RUN_FILE, Manifest
 from synthgen.writers.bop import MODELS_INFO, SCENE_FILES, bop_box, model_file, scene_dir
@@ -111,6 +112,8 @@ def validate_dataset(root: Path) -> Report:
         check.bop(truth)
     if "depth" in formats:
         check.depth(truth)
+    if any(name in formats for name in DOCUMENT_FORMATS):
+        report.lines.append(check_document(root, formats, records, report.defect))
     return report
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from synthgen.document_labels import derive_document_labels
 from synthgen.errors import PlacementError
 from synthgen.files import atomic_write_bytes, encode_image
 from synthgen.generators.base import SkipSample
@@ -57,7 +58,13 @@ class SampleWorker:
         sample = self.generator.render(plan)
         if isinstance(sample, TextSample):
             return _dumps(_text_record(index, sample))
-        objects = derive_labels(sample, self.labels.min_visibility, self.labels.min_area)
+        document = None
+        if sample.document is not None:
+            # Every word is labeled, however small ("."): the recipe's thresholds are for
+            # objects; image formats get the page's layout regions.
+            objects, document = derive_document_labels(sample, derive_labels(sample))
+        else:
+            objects = derive_labels(sample, self.labels.min_visibility, self.labels.min_area)
         if self.polygons:
             precompute_polygons(objects)
 
@@ -66,7 +73,7 @@ class SampleWorker:
         ref = ImageRef(index, stem, f"{IMAGES_DIR}/{stem}.{fmt}", sample.width, sample.height)
         data = encode_image(sample.image, fmt, self.image_config.quality)
         atomic_write_bytes(self.root / ref.file, data)
-        labeled = LabeledSample(ref, objects, sample.camera, sample.depth)
+        labeled = LabeledSample(ref, objects, sample.camera, sample.depth, document)
         fragments = {w.name: w.write(labeled) for w in self.writers}
         record: dict[str, Any] = {
             "index": index,

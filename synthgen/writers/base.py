@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from synthgen.config import StrictModel
+from synthgen.document_labels import DocumentLabels
 from synthgen.errors import SynthgenError
 from synthgen.labels import ObjectLabel
 from synthgen.sample import Camera, Category
@@ -53,12 +54,14 @@ class ImageRef:
 @dataclass(frozen=True)
 class LabeledSample:
     """What a writer gets for one sample: where its image is, its labeled objects, and
-    the camera and depth when the generator has them."""
+    the camera and depth when the generator has them. For a document page, ``objects`` are
+    its layout regions and ``document`` its words, lines, entities and fields."""
 
     image: ImageRef
     objects: list[ObjectLabel]
     camera: Camera | None = None
     depth: np.ndarray | None = None
+    document: DocumentLabels | None = None
 
 
 @dataclass(frozen=True)

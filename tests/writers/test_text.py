@@ -92,6 +92,18 @@ def test_hf_card_declares_every_column_and_the_ids_decode(corpus):
         assert intents[str(row["intent"])] == rec["intent"]
 
 
+def test_hf_layout_loads_with_datasets_and_the_features_decode(corpus):
+    datasets = pytest.importorskip("datasets")
+    ds = datasets.load_dataset(str(corpus / "hf"), split="train")
+    records = _records(corpus)
+    assert len(ds) == len(records)
+    tag_names = ds.features["ner_tags"].feature.names
+    for row, rec in zip(ds, records, strict=True):
+        assert row["tokens"] == rec["tokens"]
+        assert [tag_names[t] for t in row["ner_tags"]] == rec["tags"]
+        assert ds.features["intent"].int2str(row["intent"]) == rec["intent"]
+
+
 def test_spacy_docbin_loads_with_the_same_entities(corpus):
     spacy = pytest.importorskip("spacy")
     from spacy.tokens import DocBin

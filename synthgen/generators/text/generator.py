@@ -26,6 +26,7 @@ from synthgen.sample import Category, Span, TextSample
 class TextGenerator(Generator[TextConfig]):
     config_type = TextConfig
     modality: ClassVar[str] = "text"
+    provides: ClassVar[frozenset[str]] = frozenset({"text"})
     chunk: ClassVar[int] = 256  # samples per task sent to a worker: they are tiny
 
     def __init__(self, config: TextConfig, base_dir: Path) -> None:

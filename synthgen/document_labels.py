@@ -1,0 +1,152 @@
+"""Document labels derived from a page's final pixels: word, line, entity and region boxes.
+
+Every word is an instance whose ink is ``instance_map == word.id`` after the last pixel
+operation (a rotation or a warp moves the id map with nearest-neighbour sampling), so a
+word box is the tight box of that word's glyph pixels, and a line, entity or region box
+is the tight box of its words' pixels. Nothing here reads a font metric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from synthgen.labels import ObjectLabel
+from synthgen.sample import Document, Sample
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1; pixel (x, y) covers [x, x+1) x [y, y+1)
+
+
+@dataclass(frozen=True)
+class WordLabel:
+    """A word with its tight box and its tight quadrilateral along the text (4 corners:
+    top left, top right, bottom right, bottom left of the word as written; continuous
+    pixel coordinates)."""
+
+    id: int
+    text: str
+    bbox: Box
+    quad: tuple[tuple[float, float], ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class LineLabel:
+    words: tuple[int, ...]
+    text: str
+    bbox: Box
+
+
+@dataclass(frozen=True)
+class EntityLabel:
+    id: int
+    label: str
+    field: str | None
+    words: tuple[int, ...]
+    text: str
+    bbox: Box
+
+
+@dataclass(frozen=True)
+class DocumentLabels:
+    """What document formats (FUNSD, Donut, hOCR) encode; layout regions travel as
+    ordinary ObjectLabels, so COCO, YOLO and VOC write them unchanged."""
+
+    words: list[WordLabel]
+    lines: list[LineLabel]
+    entities: list[EntityLabel]
+    links: list[tuple[int, int]]
+    fields: dict[str, Any]
+    text: str
+
+
+class DocumentLabelError(ValueError):
+    """A word has no ink left on the page (a generator bug: layouts never hide words)."""
+
+
+def derive_document_labels(
+    sample: Sample, objects: list[ObjectLabel]
+) -> tuple[list[ObjectLabel], DocumentLabels]:
+    """Region labels (for image formats) and document labels, from per-instance labels.
+
+    ``objects`` are ``derive_labels(sample)`` of a page: one per word and per graphic.
+    """
+    doc = sample.document
+    assert doc is not None
+    by_id = {o.instance_id: o for o in objects}
+    words = []
+    for word in doc.words:
+        obj = by_id.get(word.id)
+        if obj is None:
+            raise DocumentLabelError(f"word {word.text!r} (id {word.id}) has no visible ink")
+        words.append(WordLabel(word.id, word.text, obj.bbox_xyxy, _quad(obj, doc.warp), word.line))
+    boxes = {w.id: w.bbox for w in words}
+    texts = {w.id: w.text for w in words}
+    lines = [
+        LineLabel(ids, " ".join(texts[i] for i in ids), _union(boxes, ids)) for ids in doc.lines
+    ]
+    entities = [
+        EntityLabel(
+            e.id,
+            e.label,
+            e.field,
+            e.words,
+            " ".join(texts[i] for i in e.words),
+            _union(boxes, e.words),
+        )
+        for e in doc.entities
+    ]
+    regions = _regions(doc, by_id, sample.instance_map.shape)
+    labels = DocumentLabels(words, lines, entities, list(doc.links), doc.fields, doc.text)
+    return regions, labels
+
+
+def _union(boxes: dict[int, Box], ids: tuple[int, ...]) -> Box:
+    parts = np.array([boxes[i] for i in ids])
+    return (
+        int(parts[:, 0].min()),
+        int(parts[:, 1].min()),
+        int(parts[:, 2].max()),
+        int(parts[:, 3].max()),
+    )
+
+
+def _regions(
+    doc: Document, by_id: dict[int, ObjectLabel], image_size: tuple[int, int]
+) -> list[ObjectLabel]:
+    """One label per layout region: its box is the tight box of its members' pixels and its
+    mask fills that box (layout datasets such as PubLayNet and DocLayNet label blocks as
+    rectangles). A region whose members all left the page is dropped."""
+    regions = []
+    for number, region in enumerate(doc.regions, start=1):
+        members = [i for i in region.members if i in by_id]
+        if not members:
+            continue
+        box = _union({i: by_id[i].bbox_xyxy for i in members}, tuple(members))
+        mask = np.ones((box[3] - box[1], box[2] - box[0]), dtype=bool)
+        regions.append(ObjectLabel(number, region.kind, box, mask, image_size))
+    return regions
+
+
+def _quad(obj: ObjectLabel, warp: np.ndarray | None) -> tuple[tuple[float, float], ...]:
+    """The word's tight quadrilateral along its text direction: the corners of its pixels
+    are mapped back to the laid-out page (through ``warp``'s inverse), boxed tightly there,
+    and the box's corners mapped forward. Without a warp it is the word's box."""
+    x0, y0, x1, y1 = obj.bbox_xyxy
+    if warp is None:
+        corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
+        return tuple((float(x), float(y)) for x, y in corners)
+    ys, xs = np.nonzero(obj.mask)
+    points = np.concatenate(
+        [np.stack([xs + x0 + dx, ys + y0 + dy], 1) for dx in (0, 1) for dy in (0, 1)]
+    ).astype(np.float32)
+    hull = cv2.convexHull(points).reshape(-1, 1, 2).astype(np.float64)
+    # Continuous coordinates (pixel corners) -> OpenCV's pixel centres and back: -0.5, +0.5.
+    flat = cv2.perspectiveTransform(hull - 0.5, np.linalg.inv(warp)).reshape(-1, 2) + 0.5
+    (u0, v0), (u1, v1) = flat.min(0), flat.max(0)
+    box = np.array([[[u0, v0], [u1, v0], [u1, v1], [u0, v1]]], np.float64)
+    quad = cv2.perspectiveTransform(box - 0.5, warp).reshape(-1, 2) + 0.5
+    return tuple((round(float(x), 2), round(float(y), 2)) for x, y in quad)
