@@ -144,6 +144,8 @@ class _Block(StrictModel):
 
 
 class TitleBlock(_Block):
+    """A heading; {field} puts a field's value in (a store's name on a receipt)."""
+
     kind: Literal["title"]
     text: Localized
     font: str = "bold"
@@ -292,14 +294,15 @@ def _check_block(config: DocumentConfig, block: Any, where: str, languages: list
             if missing:
                 raise ValueError(f"{where}: no text for the language(s) {missing} of the locales")
     scalars = {n for n, s in config.fields.items() if isinstance(s, FieldSpec)}
-    if isinstance(block, FieldsBlock | CheckboxBlock | TextBlock):
+    if isinstance(block, FieldsBlock | CheckboxBlock | TextBlock | TitleBlock):
         names = [block.field] if isinstance(block, CheckboxBlock) else []
         if isinstance(block, FieldsBlock):
             names = [item.value for item in block.items]
-        if isinstance(block, TextBlock):
+        if isinstance(block, TextBlock | TitleBlock):
             from synthgen.generators.document.fields import placeholders
 
-            names = [n for line in block.lines for n in placeholders(_texts(line))]
+            lines = block.lines if isinstance(block, TextBlock) else [block.text]
+            names = [n for line in lines for n in placeholders(_texts(line))]
         for name in names:
             if name not in scalars:
                 raise ValueError(f"{where}: '{name}' is not a field (fields: {', '.join(scalars)})")

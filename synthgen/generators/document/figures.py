@@ -15,6 +15,7 @@ Patch = tuple[np.ndarray, np.ndarray]  # (h, w, 3) uint8 colour, (h, w) uint8 al
 _PALETTE = np.array(
     [(200, 40, 40), (30, 90, 180), (20, 130, 80), (230, 140, 20), (110, 50, 150), (40, 40, 40)]
 )
+_SKIN = [(241, 194, 167), (224, 172, 130), (198, 134, 96), (141, 85, 54), (94, 58, 38)]
 _AA = cv2.LINE_AA
 
 
@@ -64,7 +65,7 @@ def _logo(w: int, h: int, rng: np.random.Generator, ink: tuple[int, int, int], _
 def _photo(w: int, h: int, rng: np.random.Generator, ink: tuple[int, int, int], _: str) -> Patch:
     rgb = np.empty((h, w, 3), np.uint8)
     rgb[:] = rng.integers(170, 235, 3).astype(np.uint8)
-    skin = tuple(int(v) for v in rng.integers((90, 60, 40), (240, 200, 170)))
+    skin = _SKIN[int(rng.integers(len(_SKIN)))]
     cloth = tuple(int(v) for v in rng.integers(20, 120, 3))
     cv2.ellipse(rgb, (w // 2, h + h // 6), (w // 2, h // 2), 0, 180, 360, cloth, -1, _AA)
     cv2.ellipse(

@@ -118,3 +118,9 @@ def check_shaping(text: str) -> None:
 def sized(path: Path, size_px: int) -> ImageFont.FreeTypeFont:
     """A font at a pixel size, loaded once per process."""
     return ImageFont.truetype(str(path), size_px, layout_engine=LAYOUT)
+
+
+@cache
+def space_width(path: Path, size_px: int) -> float:
+    """The advance of a space (asked for between every two words)."""
+    return sized(path, size_px).getlength(" ")

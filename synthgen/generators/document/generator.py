@@ -26,6 +26,7 @@ from synthgen.generators.document.config import (
     RowsSpec,
     TableBlock,
     TextBlock,
+    TitleBlock,
     block_texts,
     pick,
 )
@@ -144,12 +145,12 @@ class DocumentGenerator(Generator[DocumentConfig]):
         }
 
     def _blocks_jitter(self, rng: np.random.Generator) -> list[dict[str, Any] | None]:
-        """Per block: its gap factor and x shift (one shift per column, so blocks stacked
-        in a column stay aligned), and whether and where a figure appears."""
-        shifts: dict[tuple[float, float], float] = {}
+        """Per block: its gap factor and x shift (one shift per left edge, so blocks that
+        start at one edge stay aligned), and whether and where a figure appears."""
+        shifts: dict[float, float] = {}
         out = []
         for block in self.config.blocks:
-            column = (block.x.min, block.x.max)
+            column = block.x.min
             if column not in shifts:
                 limit = self.config.jitter.shift_mm
                 shifts[column] = float(rng.uniform(-limit, limit))
@@ -199,8 +200,9 @@ class DocumentGenerator(Generator[DocumentConfig]):
                 for item in block.items:
                     if item.value in shown:
                         truth[item.value] = _one_line(printed[item.value])
-            elif isinstance(block, TextBlock):
-                for name in placeholders([pick(line, language) for line in block.lines]):
+            elif isinstance(block, TextBlock | TitleBlock):
+                lines = block.lines if isinstance(block, TextBlock) else [block.text]
+                for name in placeholders([pick(line, language) for line in lines]):
                     if name in shown:
                         truth[name] = _one_line(printed[name])
             elif isinstance(block, CheckboxBlock):

@@ -19,6 +19,7 @@ from synthgen.generators.document.config import (
     DocumentConfig,
     FieldsBlock,
     FigureBlock,
+    Localized,
     RuleBlock,
     TableBlock,
     TextBlock,
@@ -158,8 +159,7 @@ class PageBuilder:
     def _block(self, block: Any, k: int, x0: int, x1: int, y: int, jitter: dict[str, Any]) -> int:
         size = self._size(block.size_pt)
         if isinstance(block, TitleBlock):
-            entity = self._entity("header", None)
-            tokens = self._words(pick(block.text, self.language), block.font, size, entity)
+            tokens = self._segments(block.text, block.font, size, "header", "header")
             return self._region("title", tokens, x0, x1, y, block.align)
         if isinstance(block, TextBlock):
             return self._text(block, x0, x1, y, size)
@@ -181,19 +181,28 @@ class PageBuilder:
     # ----------------------------------------------------------------- blocks
 
     def _text(self, block: TextBlock, x0: int, x1: int, y: int, size: int) -> int:
-        fields = self.plan["fields"]
         tokens: list[_Token] = []
+        literal = "header" if block.role == "title" else "other"
         for line in block.lines:
-            first = len(tokens)
-            for text, is_field in split_placeholders(pick(line, self.language)):
-                if is_field:
-                    entity = self._entity("answer", text)
-                    tokens += self._words(fields[text], block.font, size, entity)
-                elif text.strip():
-                    tokens += self._words(text, block.font, size, self._entity("other", None))
-            if len(tokens) > first:
-                tokens[first].newline = True
+            words = self._segments(line, block.font, size, literal, "answer")
+            if words:
+                words[0].newline = True
+            tokens += words
         return self._region(block.role, tokens, x0, x1, y, block.align)
+
+    def _segments(
+        self, text: Localized, role: str, size: int, literal: str, value: str
+    ) -> list[_Token]:
+        """Tokens of a text with {field} placeholders: each placeholder's words are one
+        entity (labeled ``value``, naming the field), each literal run another."""
+        tokens: list[_Token] = []
+        for part, is_field in split_placeholders(pick(text, self.language)):
+            if is_field:
+                entity = self._entity(value, part)
+                tokens += self._words(self.plan["fields"][part], role, size, entity)
+            elif part.strip():
+                tokens += self._words(part, role, size, self._entity(literal, None))
+        return tokens
 
     def _fields(self, block: FieldsBlock, x0: int, x1: int, y: int, size: int) -> int:
         for item in block.items:
@@ -319,7 +328,7 @@ class PageBuilder:
         )
 
     def _space(self, token: _Token) -> float:
-        return fonts.sized(token.font, token.size).getlength(" ")
+        return fonts.space_width(token.font, token.size)
 
     def _run_width(self, tokens: list[_Token]) -> float:
         return sum(t.width for t in tokens) + sum(self._space(t) for t in tokens[:-1])
@@ -345,13 +354,12 @@ class PageBuilder:
         lines: list[list[_Token]] = []
         width = 0.0
         for token in tokens:
-            room = x1 - (hang if lines else x0)  # this line's room; later lines hang
-            if token.width > room:
-                self._shrink(token, room)
+            room = x1 - (x0 if len(lines) <= 1 else hang)  # the current line's room
             gap = self._space(lines[-1][-1]) if lines else 0.0
             if not lines or token.newline or width + gap + token.width > room:
-                if lines and token.width > x1 - hang:
-                    self._shrink(token, x1 - hang)
+                room = x1 - (hang if lines else x0)  # a new line; lines after the first hang
+                if token.width > room:
+                    self._shrink(token, room)
                 lines.append([token])
                 width = token.width
             else:
