@@ -8,6 +8,7 @@ is the tight box of its words' pixels. Nothing here reads a font metric.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,14 +105,14 @@ def derive_document_labels(
     return regions, labels
 
 
+def union_box(boxes: Iterable[Box]) -> Box:
+    """The tight box around boxes (of pixels: so the tight box of their pixels' union)."""
+    x0, y0, x1, y1 = zip(*boxes, strict=True)
+    return min(x0), min(y0), max(x1), max(y1)
+
+
 def _union(boxes: dict[int, Box], ids: tuple[int, ...]) -> Box:
-    parts = np.array([boxes[i] for i in ids])
-    return (
-        int(parts[:, 0].min()),
-        int(parts[:, 1].min()),
-        int(parts[:, 2].max()),
-        int(parts[:, 3].max()),
-    )
+    return union_box(boxes[i] for i in ids)
 
 
 def _regions(

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from synthgen.document_labels import Box, union_box
 from synthgen.writers.document import (
     DONUT_DIR,
     DONUT_METADATA,
@@ -27,7 +28,6 @@ from synthgen.writers.document import (
 
 Defect = Callable[[str, str], None]
 Record = dict[str, Any]
-Box = tuple[int, int, int, int]
 WordKey = tuple[Box, str]  # a word as both FUNSD and hOCR can say it: box and text
 DOCUMENT_FORMATS = ("funsd", "donut", "hocr")
 
@@ -61,15 +61,6 @@ def _box(value: Any) -> Box:
     """A box as read from a file, kept as written (a float stays a float and fails)."""
     x0, y0, x1, y1 = value
     return x0, y0, x1, y1
-
-
-def _union(boxes: list[Box]) -> Box:
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
 
 
 # ---------------------------------------------------------------------------- FUNSD
@@ -127,7 +118,7 @@ def _funsd_entity(
             defect(where, f"word {text!r} box {list(box)} leaves the {size[0]}x{size[1]} page")
     if not _inside(entity["box"], size):
         defect(where, f"box {entity['box']} leaves the {size[0]}x{size[1]} page")
-    union = _union([box for box, _ in words])
+    union = union_box([box for box, _ in words])
     if _box(entity["box"]) != union:
         defect(where, f"box {entity['box']} != union of its word boxes {list(union)}")
     joined = " ".join(text for _, text in words)
@@ -227,7 +218,7 @@ def _hocr_page(
     words: list[WordKey] = []
     for k, line in enumerate(_by_class(html, "ocr_line"), start=1):
         own = [(_bbox(_props(w)), "".join(w.itertext())) for w in _by_class(line, "ocrx_word")]
-        if own and _bbox(_props(line)) != _union([box for box, _ in own]):
+        if own and _bbox(_props(line)) != union_box([box for box, _ in own]):
             defect(where, f"line {k} bbox is not the union of its word boxes")
         for box, text in own:
             if not _inside(box, size):

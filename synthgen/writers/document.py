@@ -37,7 +37,7 @@ import orjson
 from pydantic import Field
 
 from synthgen import __version__
-from synthgen.document_labels import Box, DocumentLabels, EntityLabel, WordLabel
+from synthgen.document_labels import Box, DocumentLabels, EntityLabel, WordLabel, union_box
 from synthgen.files import PARTIAL_SUFFIX, atomic_write_bytes, atomic_write_text
 from synthgen.writers.base import (
     Fragment,
@@ -307,7 +307,7 @@ def hocr_page(doc: DocumentLabels, ref: ImageRef) -> ET.Element:
     lines = _hocr_lines(doc)
     if not lines:
         return html
-    area_box = _title(_union([box for box, _ in lines]))
+    area_box = _title(union_box([box for box, _ in lines]))
     area = ET.SubElement(page, "div", {"class": "ocr_carea", "id": "block_1_1", "title": area_box})
     par = ET.SubElement(area, "p", {"class": "ocr_par", "id": "par_1_1", "title": area_box})
     n_words = 0
@@ -332,16 +332,6 @@ def _hocr_lines(doc: DocumentLabels) -> list[tuple[Box, list[WordLabel]]]:
     in_lines = {i for line in doc.lines for i in line.words}
     lines += [(w.bbox, [w]) for w in doc.words if w.id not in in_lines]
     return lines
-
-
-def _union(boxes: list[Box]) -> Box:
-    """The text area's box: the union of line boxes, themselves unions of pixel boxes."""
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
 
 
 def _title(box: Box) -> str:

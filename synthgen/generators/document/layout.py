@@ -378,35 +378,41 @@ class PageBuilder:
             raise LayoutError(f"the word {token.text!r} does not fit a {room:.0f} px column")
 
     def _place_line(self, line: list[_Token], x0: int, x1: int, y: int, align: str) -> int:
-        metrics = [fonts.sized(t.font, t.size).getmetrics() for t in line]
-        ascent = max(m[0] for m in metrics)
-        height = round(max(m[0] + m[1] for m in metrics) * LINE_SPACING)
-        widths = sum(t.width for t in line) + sum(self._space(t) for t in line[:-1])
+        height, baseline = self._line_box(line, y)
+        widths = self._run_width(line)
         x = {"left": x0, "right": x1 - widths, "center": (x0 + x1 - widths) / 2}[align]
-        baseline = y + ascent + round((height - max(m[0] + m[1] for m in metrics)) / 2)
         ids = []
-        line_no = len(self.layout.lines)
         for token in line:
             if token.graphic is not None:
                 side = round(token.width)
                 box = (round(x), baseline - side, round(x) + side, baseline)
                 self._graphic(token.graphic, box, 0)
             else:
-                word_id = self._id()
-                assert token.text is not None
-                self.layout.words.append(
-                    PlacedWord(
-                        word_id, token.text, round(x), baseline, token.font, token.size, line_no
-                    )
-                )
-                token.placed = word_id
-                if token.entity is not None:
-                    self.drafts[token.entity].words.append(word_id)
-                ids.append(word_id)
+                ids.append(self._place_word(token, round(x), baseline))
             x += token.width + self._space(token)
         if ids:
             self.layout.lines.append(tuple(ids))
         return y + height
+
+    def _line_box(self, tokens: list[_Token], y: int) -> tuple[int, int]:
+        """A line's height and baseline: room for its tallest font, the ink centred."""
+        metrics = [fonts.sized(t.font, t.size).getmetrics() for t in tokens]
+        extent = max(m[0] + m[1] for m in metrics)
+        height = round(extent * LINE_SPACING)
+        return height, y + max(m[0] for m in metrics) + round((height - extent) / 2)
+
+    def _place_word(self, token: _Token, x: int, baseline: int) -> int:
+        """Puts a word on the line being built (the next line number) and its entity."""
+        assert token.text is not None
+        word_id = self._id()
+        line_no = len(self.layout.lines)
+        self.layout.words.append(
+            PlacedWord(word_id, token.text, x, baseline, token.font, token.size, line_no)
+        )
+        token.placed = word_id
+        if token.entity is not None:
+            self.drafts[token.entity].words.append(word_id)
+        return word_id
 
     def _row(
         self, cells: list[tuple[list[_Token], int, int, str]], y: int, members: list[int]
@@ -415,12 +421,8 @@ class PageBuilder:
         flat = [t for words, *_ in cells for t in words]
         if not flat:
             return y
-        metrics = [fonts.sized(t.font, t.size).getmetrics() for t in flat]
-        ascent = max(m[0] for m in metrics)
-        height = round(max(m[0] + m[1] for m in metrics) * LINE_SPACING)
-        baseline = y + ascent + round((height - max(m[0] + m[1] for m in metrics)) / 2)
+        height, baseline = self._line_box(flat, y)
         ids = []
-        line_no = len(self.layout.lines)
         for words, c0, c1, align in cells:
             for token in words:
                 if token.width > c1 - c0:
@@ -432,17 +434,7 @@ class PageBuilder:
                 width = self._run_width(words)
             x = {"left": c0, "right": c1 - width, "center": (c0 + c1 - width) / 2}[align]
             for token in words:
-                word_id = self._id()
-                assert token.text is not None
-                self.layout.words.append(
-                    PlacedWord(
-                        word_id, token.text, round(x), baseline, token.font, token.size, line_no
-                    )
-                )
-                token.placed = word_id
-                assert token.entity is not None
-                self.drafts[token.entity].words.append(word_id)
-                ids.append(word_id)
+                ids.append(self._place_word(token, round(x), baseline))
                 x += token.width + self._space(token)
         self.layout.lines.append(tuple(ids))
         members += ids

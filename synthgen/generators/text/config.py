@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from synthgen.config import StrictModel
 from synthgen.generators.balance import BalanceMode, quota_block
 from synthgen.generators.base import GeneratorConfig
+from synthgen.generators.locales import check_locales, locales_as_weights
 from synthgen.generators.text.template import TemplateError, parse, slots
 from synthgen.generators.text.values import BUILTIN_SLOTS, language
 
@@ -74,24 +75,8 @@ class TextConfig(GeneratorConfig):
     )
     pool_size: int = Field(1000, ge=1, le=1_000_000, description="values per slot and locale")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _locales_as_weights(cls, value: object) -> object:
-        if isinstance(value, dict) and isinstance(value.get("locales"), list):
-            value = {**value, "locales": dict.fromkeys(value["locales"], 1.0)}
-        return value
-
-    @field_validator("locales")
-    @classmethod
-    def _known_locales(cls, locales: dict[str, float]) -> dict[str, float]:
-        from faker.config import AVAILABLE_LOCALES
-
-        for locale in locales:
-            if locale not in AVAILABLE_LOCALES:
-                raise ValueError(f"Faker has no locale '{locale}' (e.g. en_US, de_DE, fr_FR)")
-        if not any(w > 0 for w in locales.values()):
-            raise ValueError("at least one locale needs a weight above 0")
-        return locales
+    _locales_as_weights = model_validator(mode="before")(locales_as_weights)
+    _known_locales = field_validator("locales")(check_locales)
 
     @model_validator(mode="after")
     def _consistent(self) -> TextConfig:
