@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -159,6 +160,12 @@ def _numeric(spec: FieldSpec, name: str, where: str) -> None:
         raise FieldError(f"fields.{where}: '{name}' is {kind}, not a number")
 
 
+@cache
+def _compiled(expr: str) -> ast.expr:
+    """A checked expression's tree, parsed once per process (pages evaluate it per row)."""
+    return _parse(expr, "").body
+
+
 def _parse(expr: str, where: str) -> ast.Expression:
     try:
         tree = ast.parse(expr, mode="eval")
@@ -260,7 +267,7 @@ def _value(
     spec: FieldSpec, faker: Any, rng: np.random.Generator, env: dict[str, Any], where: str
 ) -> Any:
     if spec.derive is not None:
-        value = _evaluate(_parse(spec.derive, where).body, env)
+        value = _evaluate(_compiled(spec.derive), env)
         kind = spec.value_type()
         if kind == "money":
             return value.quantize(CENT, rounding=ROUND_HALF_UP)

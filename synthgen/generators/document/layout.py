@@ -442,9 +442,8 @@ class PageBuilder:
 
     def _underline(self, first_line: int, x0: int, x1: int) -> None:
         for ids in self.layout.lines[first_line:]:
-            baseline = next(w.baseline for w in self.layout.words if w.id == ids[0])
-            size = next(w.size for w in self.layout.words if w.id == ids[0])
-            self.layout.rules.append(Rule(x0, x1, baseline + round(0.35 * size), 1))
+            first = next(w for w in reversed(self.layout.words) if w.id == ids[0])
+            self.layout.rules.append(Rule(x0, x1, first.baseline + round(0.35 * first.size), 1))
 
     # ------------------------------------------------------------ bookkeeping
 
