@@ -9,12 +9,16 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from synthgen import __version__
 from synthgen.errors import AssetWarning, SynthgenError
 from synthgen.files import quiet_opencv
+
+if TYPE_CHECKING:
+    from synthgen.overrides import Balance
 
 EXIT_USER_ERROR = 2
 _python_format_warning = warnings.formatwarning
@@ -52,6 +56,25 @@ def _format_warning(
     return _python_format_warning(message, category, filename, lineno, line)
 
 
+def _parse_weights(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> dict[str, float] | None:
+    from synthgen.overrides import parse_weights
+
+    if value is None:
+        return None
+    try:
+        return parse_weights(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err), ctx, param) from None
+
+
+def _parse_balance(ctx: click.Context, param: click.Parameter, value: str | None) -> Balance | None:
+    if value is not None and value.strip() == "uniform":
+        return "uniform"
+    return _parse_weights(ctx, param, value)
+
+
 @main.command()
 @click.argument("recipe", type=click.Path(path_type=Path))
 @click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="output folder")
@@ -61,6 +84,17 @@ def _format_warning(
 @click.option("--seed", type=click.IntRange(min=0), help="seed (overrides the recipe)")
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="processes (default: all cores)")
 @click.option("--format", "formats", help="writers, comma-separated, e.g. coco,yolo,voc")
+@click.option(
+    "--locale",
+    "locales",
+    callback=_parse_weights,
+    help="locales to draw (text, document), e.g. de_DE,fr_FR or de_DE=2,fr_FR=1",
+)
+@click.option(
+    "--balance",
+    callback=_parse_balance,
+    help="class balance: uniform, or weights such as a=1,b=3 (text, composite, scene3d)",
+)
 @click.option("--resume", is_flag=True, help="continue an interrupted run in --out")
 @click.option("--overwrite", is_flag=True, help="replace an earlier run in --out")
 @click.option("--quiet", "-q", is_flag=True, help="no progress bar")
@@ -71,18 +105,26 @@ def generate(
     seed: int | None,
     workers: int | None,
     formats: str | None,
+    locales: dict[str, float] | None,
+    balance: Balance | None,
     resume: bool,
     overwrite: bool,
     quiet: bool,
 ) -> None:
-    """Make a dataset from a RECIPE (YAML) into --out."""
+    """Make a dataset from a RECIPE (YAML) into --out.
+
+    --num, --seed, --format, --locale and --balance replace the recipe's values; the
+    recipe.yaml written into --out holds the result.
+    """
     from synthgen.recipe import load_recipe
     from synthgen.run import generate_dataset
 
     if resume and overwrite:
         raise click.UsageError("--resume and --overwrite exclude each other")
     names = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
-    loaded = load_recipe(recipe, num=num, seed=seed, formats=names)
+    loaded = load_recipe(
+        recipe, num=num, seed=seed, formats=names, locales=locales, balance=balance
+    )
     try:
         summary = generate_dataset(
             loaded, out, workers=workers, resume=resume, overwrite=overwrite, progress=not quiet

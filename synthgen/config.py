@@ -49,16 +49,22 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line else ""
-        key = _format_loc(self.loc) or "(top level)"
+        key = format_loc(self.loc) or "(top level)"
         return f"{where}{key}: {self.message}"
 
 
 class RecipeError(SynthgenError):
     """A recipe that cannot run, with every problem found and where it is."""
 
-    def __init__(self, problems: Sequence[Problem], source: Path | str | None = None) -> None:
+    def __init__(
+        self,
+        problems: Sequence[Problem],
+        source: Path | str | None = None,
+        notes: Sequence[str] = (),
+    ) -> None:
         self.problems = list(problems)
         self.source = source
+        self.notes = list(notes)  # context, e.g. which keys came from the command line
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -66,10 +72,12 @@ class RecipeError(SynthgenError):
         n = len(self.problems)
         lines = [f"{head}{n} problem{'s' if n != 1 else ''} in the recipe"]
         lines += [f"  {p}" for p in self.problems]
+        lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
 
-def _format_loc(loc: Loc) -> str:
+def format_loc(loc: Loc) -> str:
+    """``("generator", "templates", "en", 0)`` -> ``generator.templates.en[0]``."""
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))

@@ -22,5 +22,10 @@ class OutputError(SynthgenError):
     """The output folder cannot be used as asked (another recipe's output, a finished run...)."""
 
 
+class OptionError(SynthgenError):
+    """A command-line option that does not fit the recipe (e.g. --locale for a generator
+    without locales)."""
+
+
 class AssetWarning(UserWarning):
     """An input that works but may give surprising results (e.g. an open mesh)."""

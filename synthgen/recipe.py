@@ -7,6 +7,7 @@ other's files.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from synthgen.config import (
     validate,
 )
 from synthgen.generators.base import Generator, GeneratorConfig
+from synthgen.overrides import Balance, Override, apply_overrides, note_overrides
 from synthgen.registry import GENERATORS, WRITERS, Registry, UnknownPluginError
 from synthgen.sample import Category
 from synthgen.writers.base import Writer, WriterConfig
@@ -37,6 +39,7 @@ class Recipe:
     writer_configs: dict[str, WriterConfig]
     base_dir: Path
     source: str
+    overrides: tuple[Override, ...] = ()  # generator keys set from the command line
     _generator: Generator | None = field(default=None, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -55,7 +58,11 @@ class Recipe:
         """The generator for this recipe, built once per process."""
         if self._generator is None:
             cls = GENERATORS.get(self.generator_config.kind)
-            self._generator = cls(self.generator_config, self.base_dir)
+            try:
+                self._generator = cls(self.generator_config, self.base_dir)
+            except RecipeError as err:  # checks that need the assets, e.g. class names
+                named = RecipeError(err.problems, err.source or self.source, err.notes)
+                raise note_overrides(named, self.overrides) from err
         return self._generator
 
     def categories(self) -> list[Category]:
@@ -108,8 +115,16 @@ def load_recipe(
     num: int | None = None,
     seed: int | None = None,
     formats: list[str] | None = None,
+    locales: dict[str, float] | None = None,
+    balance: Balance | None = None,
 ) -> Recipe:
-    """Reads and validates a recipe file; command-line overrides win over the file."""
+    """Reads and validates a recipe file; command-line overrides win over the file.
+
+    ``locales`` and ``balance`` replace the generator's locales and class balance (the keys
+    depend on the generator; see synthgen.overrides)::
+
+        load_recipe("templates/intents.yaml", locales={"de_DE": 1.0}, balance="uniform")
+    """
     path = Path(path)
     data, node = read_yaml(path)
     if not isinstance(data, dict):
@@ -126,7 +141,10 @@ def load_recipe(
         given = {n: {} for n in given} if isinstance(given, list) else dict(given)
         output["formats"] = {n: given.get(n) or {} for n in formats}
         data["output"] = output
-    return build_recipe(data, base_dir=path.parent.resolve(), source=str(path), node=node)
+    overrides = apply_overrides(data, path, locales=locales, balance=balance)
+    return build_recipe(
+        data, base_dir=path.parent.resolve(), source=str(path), node=node, overrides=overrides
+    )
 
 
 def build_recipe(
@@ -135,10 +153,12 @@ def build_recipe(
     base_dir: Path,
     source: str = "<recipe>",
     node: yaml.Node | None = None,
+    overrides: Sequence[Override] = (),
 ) -> Recipe:
     """Validates a recipe given as a mapping (the same checks as a file).
 
     Every section is checked even when another fails, so one run shows every problem.
+    ``overrides`` name the keys that came from the command line, for the error message.
     """
     problems: list[Problem] = []
     head = None
@@ -173,8 +193,8 @@ def build_recipe(
     problems += _writer_clashes(writer_configs, node)
     problems += _modality_mismatches(provides, writer_configs, node)
     if problems or head is None or gen_config is None:
-        raise RecipeError(problems, source)
-    return Recipe(head, gen_config, writer_configs, base_dir, source)
+        raise note_overrides(RecipeError(problems, source), overrides)
+    return Recipe(head, gen_config, writer_configs, base_dir, source, tuple(overrides))
 
 
 def _validate_plugin(

@@ -1,7 +1,10 @@
 """End-to-end command tests: exit codes and messages for good and bad input."""
 
 import json
+from collections import Counter
+from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -102,3 +105,119 @@ def test_list_shows_plugins_and_options():
     assert result.exit_code == 0
     for text in ("composite:", "coco:", "yolo-seg:", "placement.max_occlusion", "segmentation"):
         assert text in result.output
+
+
+TEMPLATES = Path(__file__).parents[1] / "templates"
+
+
+def _jsonl(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_locale_and_balance_set_the_text_distribution(tmp_path):
+    out = tmp_path / "intents"
+    result = invoke(
+        "generate", TEMPLATES / "intents.yaml", "--out", out, "-n", 12, "-w", 1, "-q",
+        "--locale", "de_DE=2,fr_FR", "--balance", "check_balance=1,transfer_money=3",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = _jsonl(out / "jsonl/data.jsonl")
+    # intents.yaml uses quota mode: 12 samples hold the ratios exactly
+    assert Counter(r["attributes"]["locale"] for r in rows) == {"de_DE": 8, "fr_FR": 4}
+    assert Counter(r["intent"] for r in rows) == {"check_balance": 3, "transfer_money": 9}
+    recipe = yaml.safe_load((out / "recipe.yaml").read_text())["generator"]
+    assert recipe["locales"] == {"de_DE": 2.0, "fr_FR": 1.0}
+    assert recipe["classes"]["balance"] == {"check_balance": 1.0, "transfer_money": 3.0}
+
+
+def test_locale_sets_the_document_locales(tmp_path):
+    out = tmp_path / "rcpt"
+    result = invoke(
+        "generate", TEMPLATES / "receipt.yaml", "--out", out, "-n", 2, "-w", 1, "-q",
+        "--format", "donut", "--locale", "en_US",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    plans = [r["plan"] for r in _jsonl(out / "manifest.jsonl")]
+    assert {p["locale"] for p in plans} == {"en_US"}
+    pages = [
+        json.loads(r["ground_truth"])["gt_parse"]
+        for r in _jsonl(out / "donut/train/metadata.jsonl")
+    ]
+    assert all(page["total"].startswith("$") for page in pages)  # en_US money, not "12,34 €"
+
+
+def test_balance_sets_the_composite_class_weights(recipe_file, tmp_path):
+    path = recipe_file()
+    out = tmp_path / "squares"
+    result = invoke(
+        "generate", path, "--out", out, "-w", 1, "-q", "--format", "coco", "--balance", "square"
+    )
+    assert result.exit_code == 0, result.output
+    coco = json.loads((out / "annotations/instances.json").read_text())
+    names = {c["id"]: c["name"] for c in coco["categories"]}
+    assert {names[a["category_id"]] for a in coco["annotations"]} == {"square"}
+
+
+def test_resume_refuses_other_locales(tmp_path):
+    out = tmp_path / "o"
+    args = ("generate", TEMPLATES / "intents.yaml", "--out", out, "-n", 3, "-w", 1, "-q")
+    assert invoke(*args, "--locale", "en_US").exit_code == 0
+    other = invoke(*args, "--resume", "--locale", "de_DE")
+    assert other.exit_code == 2 and "different recipe" in other.output
+    same = invoke(*args, "--resume", "--locale", "en_US")
+    assert same.exit_code == 0 and "already complete" in same.output
+
+
+@pytest.mark.parametrize(
+    ("recipe", "flags", "messages"),
+    [
+        (
+            "composite",
+            ["--locale", "de_DE"],
+            ["--locale: the composite generator has no locales to set"],
+        ),
+        (
+            "composite",
+            ["--balance", "cat=1"],
+            [
+                "generator.objects.class_weights: unknown classes ['cat']",
+                "note: --balance cat replaced the recipe's generator.objects.class_weights",
+            ],
+        ),
+        (
+            "receipt.yaml",
+            ["--balance", "uniform"],
+            ["--balance: the document generator has no class balance to set"],
+        ),
+        ("ner_pii.yaml", ["--balance", "uniform"], ["has no generator.classes section"]),
+        (
+            "intents.yaml",
+            ["--locale", "de_DE,ja_JP"],
+            [
+                "generator: locale ja_JP needs templates under templates.ja",
+                "note: --locale de_DE,ja_JP replaced the recipe's generator.locales",
+            ],
+        ),
+        (
+            "intents.yaml",
+            ["--locale", "xx_YY"],
+            ["generator.locales: Faker has no locale 'xx_YY'", "note: --locale xx_YY"],
+        ),
+        (
+            "intents.yaml",
+            ["--balance", "check_balance,nope=2"],
+            ["classes.balance names ['nope'], which no template has", "note: --balance"],
+        ),
+        ("intents.yaml", ["--locale", "de_DE=many"], ["Invalid value for '--locale'"]),
+        ("intents.yaml", ["--balance", "a=0"], ["Invalid value for '--balance'", "above 0"]),
+    ],
+)
+def test_flags_that_do_not_fit_exit_2_naming_the_flag(
+    recipe, flags, messages, recipe_file, tmp_path
+):
+    path = recipe_file() if recipe == "composite" else TEMPLATES / recipe
+    result = invoke("generate", path, "--out", tmp_path / "o", "-q", *flags)
+    assert result.exit_code == 2
+    for message in messages:
+        assert message in result.output
+    assert not (tmp_path / "o").exists()

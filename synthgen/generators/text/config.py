@@ -115,6 +115,8 @@ class TextConfig(GeneratorConfig):
             unknown = sorted(set(classes.balance) - labels)
             if unknown:
                 raise ValueError(f"classes.balance names {unknown}, which no template has")
+            if not any(w > 0 for w in classes.balance.values()):
+                raise ValueError("classes.balance: at least one weight must be above 0")
         for lang in sorted(used):
             have = {s.label for s in self.templates[lang]}
             missing = sorted(c for c, w in self.class_weights().items() if w > 0 and c not in have)

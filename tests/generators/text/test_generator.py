@@ -102,6 +102,7 @@ def test_same_bytes_with_one_or_two_workers(recipe_data, tmp_path):
         ({"templates": {"en": [{"text": "{city}er", "label": "a"}]}}, "touches a letter"),
         ({"templates": {"en": [{"text": "[a|b", "label": "a"}]}}, "unbalanced"),
         ({"classes": {"balance": {"ask": 1, "nope": 1}}}, "no template has"),
+        ({"classes": {"balance": {"ask": 0}}}, "at least one weight must be above 0"),
         ({"slots": {"x": {"choices": ["a"], "provider": "job"}}}, "either choices or provider"),
         ({"colour": "blue"}, "colour"),
     ],
