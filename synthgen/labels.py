@@ -11,6 +11,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from synthgen import geometry
 from synthgen.sample import Instance, Sample
@@ -93,28 +94,29 @@ def derive_labels(
     An instance hidden below ``min_visibility`` (or smaller than ``min_area`` pixels) is
     dropped here, so it disappears from every format together with its keypoints.
     """
+    # One pass over the map finds every id's tight box (C, in scipy), instead of one
+    # search per instance: pages and text lines hold hundreds of small instances.
+    windows = ndimage.find_objects(sample.instance_map)
     labels = []
     for inst in sample.instances:
-        label = _label_instance(sample, inst)
+        window = windows[inst.id - 1] if inst.id <= len(windows) else None
+        label = _label_instance(sample, inst, window)
         if label is None or label.area < min_area or label.visibility < min_visibility:
             continue
         labels.append(label)
     return labels
 
 
-def _label_instance(sample: Sample, inst: Instance) -> ObjectLabel | None:
+def _label_instance(
+    sample: Sample, inst: Instance, window: tuple[slice, slice] | None
+) -> ObjectLabel | None:
+    """``window``: the tight box of the instance's pixels in the map, None if it has none."""
+    if window is None:
+        return None
     height, width = sample.instance_map.shape
-    search = _search_window(inst, height, width)
-    if search is None:
-        return None
-    sx0, sy0, sx1, sy1 = search
-    visible = sample.instance_map[sy0:sy1, sx0:sx1] == inst.id
-    box = geometry.bbox_xyxy(visible)
-    if box is None:
-        return None
-    x0, y0, x1, y1 = box
-    bbox = (x0 + sx0, y0 + sy0, x1 + sx0, y1 + sy0)
-    mask = visible[y0:y1, x0:x1]
+    rows, cols = window
+    bbox = (int(cols.start), int(rows.start), int(cols.stop), int(rows.stop))
+    mask = sample.instance_map[window] == inst.id
 
     visibility, truncation, amodal_bbox = 1.0, 0.0, None
     if inst.amodal_mask is not None:
@@ -151,19 +153,6 @@ def _label_instance(sample: Sample, inst: Instance) -> ObjectLabel | None:
         box3d=box3d,
         box3d_projected=box3d_projected,
     )
-
-
-def _search_window(inst: Instance, height: int, width: int) -> tuple[int, int, int, int] | None:
-    """Where the instance can be visible: its amodal patch clipped to the image."""
-    if inst.amodal_mask is None:
-        return 0, 0, width, height
-    ox, oy = inst.amodal_origin
-    ph, pw = inst.amodal_mask.shape
-    x0, y0 = max(ox, 0), max(oy, 0)
-    x1, y1 = min(ox + pw, width), min(oy + ph, height)
-    if x0 >= x1 or y0 >= y1:
-        return None
-    return x0, y0, x1, y1
 
 
 def _amodal_inside(inst: Instance, height: int, width: int) -> np.ndarray:

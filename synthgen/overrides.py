@@ -34,6 +34,7 @@ class BalanceKey:
 LOCALE_KEYS: dict[str, Loc] = {
     "text": ("locales",),
     "document": ("locales",),
+    "text_lines": ("locales",),
 }
 BALANCE_KEYS: dict[str, BalanceKey] = {
     "text": BalanceKey(("classes", "balance"), uniform="uniform"),

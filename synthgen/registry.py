@@ -66,6 +66,7 @@ GENERATORS: Registry = Registry(
         "scene3d": "synthgen.generators.scene3d:Scene3DGenerator",
         "text": "synthgen.generators.text:TextGenerator",
         "document": "synthgen.generators.document:DocumentGenerator",
+        "text_lines": "synthgen.generators.textline:TextLinesGenerator",
     },
 )
 WRITERS: Registry = Registry(
@@ -87,5 +88,6 @@ WRITERS: Registry = Registry(
         "funsd": "synthgen.writers.document:FunsdWriter",
         "donut": "synthgen.writers.document:DonutWriter",
         "hocr": "synthgen.writers.document:HocrWriter",
+        "ocr": "synthgen.writers.ocr:OcrWriter",
     },
 )

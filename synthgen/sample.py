@@ -160,13 +160,26 @@ class TextSample:
 
 @dataclass(frozen=True)
 class Word:
-    """One word on a page. ``id`` is its instance id: its ink is ``instance_map == id``, so
-    its box comes from the glyph pixels, never from font metrics. ``line`` indexes
-    ``Document.lines``."""
+    """One word on a page. ``id`` is its instance id: its ink is ``instance_map == id`` (or,
+    in a document with glyphs, its glyphs' ink), so its box comes from the glyph pixels,
+    never from font metrics. ``line`` indexes ``Document.lines``."""
 
     id: int
     text: str
     line: int
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """One character as a reader sees it: a grapheme cluster ("é", "g\u0303", "🇩🇪"), never
+    a code point alone. ``id`` is its instance id (its ink is ``instance_map == id``),
+    ``word`` its word's position in ``Document.words`` and ``start`` its offset (code
+    points) in ``Document.text``. Spaces have no ink and no glyph."""
+
+    id: int
+    text: str
+    word: int
+    start: int
 
 
 @dataclass(frozen=True)
@@ -202,6 +215,10 @@ class Document:
     ``warp`` is the 3x3 homography a geometric degradation applied to the laid-out page
     (OpenCV pixel-centre coordinates), None when the page was not moved: it orients word
     quadrilaterals along the text.
+
+    ``glyphs`` are set by generators that label characters (text lines): the instance map
+    then holds glyph ids, and a word's pixels are its glyphs' (its ``id`` is its own, in
+    no pixel).
     """
 
     words: list[Word]
@@ -211,6 +228,7 @@ class Document:
     regions: list[Region]
     fields: dict[str, Any]
     warp: np.ndarray | None = None
+    glyphs: list[Glyph] = field(default_factory=list)
 
     @property
     def text(self) -> str:

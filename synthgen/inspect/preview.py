@@ -1,8 +1,9 @@
 """``synthgen preview``: a contact sheet of images with their labels drawn on them.
 
-Labels are read back from the written files (COCO through pycocotools, else YOLO), not from
-memory, so the sheet shows what a user's loader will see: mask tint and outline, box,
-class name, keypoints coloured by visibility (green visible, orange occluded).
+Labels are read back from the written files (text lines from ocr/labels.jsonl, pages from
+FUNSD, else COCO through pycocotools, else YOLO), not from memory, so the sheet shows what a
+user's loader will see: mask tint and outline, box, class name, keypoints coloured by
+visibility (green visible, orange occluded); character and word boxes.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import orjson
 
 from synthgen.errors import OutputError
 from synthgen.files import atomic_write_bytes, encode_image, read_image
 from synthgen.run.manifest import RUN_FILE, Manifest
 from synthgen.writers.coco import ANNOTATION_FILE
+from synthgen.writers.document import FUNSD_DIR, FUNSD_LABELS
 from synthgen.writers.masks import class_colors
+from synthgen.writers.ocr import LABELS_FILE as OCR_LABELS
 from synthgen.writers.yolo import LABELS_DIR
 
 KP_COLOURS = {1: (255, 150, 0), 2: (40, 220, 40)}
@@ -69,7 +73,11 @@ def _load(root: Path, count: int) -> Iterator[tuple[str, list[Drawn]]]:
             files.append(rec["image"]["file"])
         if len(files) == count:
             break
-    if (root / ANNOTATION_FILE).exists():
+    if (root / OCR_LABELS).exists():
+        yield from _from_ocr(root, files)
+    elif (root / FUNSD_DIR).is_dir():
+        yield from _from_funsd(root, files)
+    elif (root / ANNOTATION_FILE).exists():
         yield from _from_coco(root, files)
     elif (root / "data.yaml").exists():
         yield from _from_yolo(root, files)
@@ -102,6 +110,37 @@ def _from_coco(root: Path, files: list[str]) -> Iterator[tuple[str, list[Drawn]]
                 )
             )
         yield file, objs
+
+
+def _from_ocr(root: Path, files: list[str]) -> Iterator[tuple[str, list[Drawn]]]:
+    """Text lines: every character's box (red) inside its word's box (green)."""
+    wanted = set(files)
+    with (root / OCR_LABELS).open(encoding="utf-8") as lines:
+        for line in lines:
+            row = orjson.loads(line)
+            if row["image"] in wanted:
+                words = [Drawn("", (40, 170, 40), tuple(w["box"])) for w in row["words"]]
+                yield (
+                    row["image"],
+                    words + [Drawn("", (230, 40, 40), tuple(c["box"])) for c in row["chars"]],
+                )
+
+
+def _from_funsd(root: Path, files: list[str]) -> Iterator[tuple[str, list[Drawn]]]:
+    """Document pages: every word's box, coloured by its entity's FUNSD label."""
+    palette = class_colors(len(FUNSD_LABELS) + 1)[1:]
+    colours = {label: _rgb(c) for label, c in zip(FUNSD_LABELS, palette, strict=True)}
+    for file in files:
+        path = root / FUNSD_DIR / "annotations" / f"{Path(file).stem}.json"
+        form = orjson.loads(path.read_bytes())["form"] if path.exists() else []
+        yield (
+            file,
+            [
+                Drawn("", colours.get(e["label"], (128, 128, 128)), tuple(w["box"]))
+                for e in form
+                for w in e["words"]
+            ],
+        )
 
 
 def _from_yolo(root: Path, files: list[str]) -> Iterator[tuple[str, list[Drawn]]]:
@@ -160,7 +199,8 @@ def _draw(tile: np.ndarray, obj: Drawn, s: float, size: tuple[int, int]) -> None
     x0, y0, x1, y1 = (round(v * s) for v in obj.box)
     # A box covers pixels x0..x1-1: draw on its outermost pixels, not one past them.
     cv2.rectangle(tile, (x0, y0), (max(x1 - 1, x0), max(y1 - 1, y0)), obj.colour, 1)
-    _label(tile, obj.name, x0, y0, obj.colour)
+    if obj.name:
+        _label(tile, obj.name, x0, y0, obj.colour)
     if obj.keypoints is not None:
         pts = obj.keypoints
         for a, b in obj.skeleton:

@@ -24,6 +24,7 @@ import yaml
 
 from synthgen.geometry import bbox_xyxy, project
 from synthgen.inspect.validate_document import DOCUMENT_FORMATS, check_document
+from synthgen.inspect.validate_ocr import check_ocr
 from synthgen.inspect.validate_text import check_text
 from synthgen.run.manifest import RUN_FILE, Manifest
 from synthgen.writers.bop import MODELS_INFO, SCENE_FILES, bop_box, model_file, scene_dir
@@ -114,6 +115,8 @@ def validate_dataset(root: Path) -> Report:
         check.depth(truth)
     if any(name in formats for name in DOCUMENT_FORMATS):
         report.lines.append(check_document(root, formats, records, report.defect))
+    if "ocr" in formats:
+        report.lines.append(check_ocr(root, records, report.defect))
     return report
 
 

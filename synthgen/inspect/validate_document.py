@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import regex
+
 from synthgen.document_labels import Box, union_box
 from synthgen.writers.document import (
     DONUT_DIR,
@@ -30,6 +32,7 @@ Defect = Callable[[str, str], None]
 Record = dict[str, Any]
 WordKey = tuple[Box, str]  # a word as both FUNSD and hOCR can say it: box and text
 DOCUMENT_FORMATS = ("funsd", "donut", "hocr")
+_CLUSTER = regex.compile(r"\X")
 
 
 def check_document(root: Path, formats: list[str], records: list[Record], defect: Defect) -> str:
@@ -220,11 +223,25 @@ def _hocr_page(
         own = [(_bbox(_props(w)), "".join(w.itertext())) for w in _by_class(line, "ocrx_word")]
         if own and _bbox(_props(line)) != union_box([box for box, _ in own]):
             defect(where, f"line {k} bbox is not the union of its word boxes")
-        for box, text in own:
+        for word, (box, text) in zip(_by_class(line, "ocrx_word"), own, strict=True):
             if not _inside(box, size):
                 defect(where, f"word {text!r} bbox {list(box)} leaves the page")
+            _char_boxes(word, box, text, where, defect)
         words += own
     return words
+
+
+def _char_boxes(word: ET.Element, box: Box, text: str, where: str, defect: Defect) -> None:
+    """x_bboxes, where given: one box per character (grapheme) whose union is the word's."""
+    raw = _props(word).get("x_bboxes")
+    if raw is None:
+        return
+    values = [int(v) for v in raw.split()]
+    boxes = [tuple(values[i : i + 4]) for i in range(0, len(values), 4)]
+    if len(values) % 4 or len(boxes) != len(_CLUSTER.findall(text)):
+        defect(where, f"word {text!r}: x_bboxes has {len(values)} numbers, not 4 per character")
+    elif union_box(boxes) != box:  # type: ignore[arg-type]
+        defect(where, f"word {text!r}: its x_bboxes' union is not its bbox")
 
 
 def _by_class(element: ET.Element, name: str) -> list[ET.Element]:

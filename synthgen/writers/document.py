@@ -144,7 +144,7 @@ def funsd_form(doc: DocumentLabels, index: int = 0) -> list[dict[str, Any]]:
     """A page's FUNSD ``form``: its entities, then each word that is in no entity as an
     ``other`` entity of its own (FUNSD labels every word).
 
-    >>> funsd_form(DocumentLabels([], [], [], [], {}, ""))
+    >>> funsd_form(DocumentLabels([], [], [], [], {}, "", []))
     []
     """
     words = {w.id: w for w in doc.words}
@@ -311,6 +311,7 @@ def hocr_page(doc: DocumentLabels, ref: ImageRef) -> ET.Element:
     area = ET.SubElement(page, "div", {"class": "ocr_carea", "id": "block_1_1", "title": area_box})
     par = ET.SubElement(area, "p", {"class": "ocr_par", "id": "par_1_1", "title": area_box})
     n_words = 0
+    char_boxes = _char_boxes(doc)
     for k, (box, words) in enumerate(lines, start=1):
         line = ET.SubElement(
             par, "span", {"class": "ocr_line", "id": f"line_1_{k}", "title": _title(box)}
@@ -321,7 +322,8 @@ def hocr_page(doc: DocumentLabels, ref: ImageRef) -> ET.Element:
                     f"sample {ref.index}: word {word.text!r} has a character XML cannot hold"
                 )
             n_words += 1
-            attrs = {"class": "ocrx_word", "id": f"word_1_{n_words}", "title": _title(word.bbox)}
+            title = _title(word.bbox) + char_boxes.get(word.id, "")
+            attrs = {"class": "ocrx_word", "id": f"word_1_{n_words}", "title": title}
             ET.SubElement(line, "span", attrs).text = word.text
     return html
 
@@ -332,6 +334,15 @@ def _hocr_lines(doc: DocumentLabels) -> list[tuple[Box, list[WordLabel]]]:
     in_lines = {i for line in doc.lines for i in line.words}
     lines += [(w.bbox, [w]) for w in doc.words if w.id not in in_lines]
     return lines
+
+
+def _char_boxes(doc: DocumentLabels) -> dict[int, str]:
+    """Per word id, hOCR's ``x_bboxes`` property: one box per character (grapheme) with
+    ink, in order, when the document labels characters."""
+    boxes: dict[int, list[int]] = {}
+    for glyph in doc.glyphs:
+        boxes.setdefault(doc.words[glyph.word].id, []).extend(glyph.bbox)
+    return {i: "; x_bboxes " + " ".join(map(str, b)) for i, b in boxes.items()}
 
 
 def _title(box: Box) -> str:

@@ -27,6 +27,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from synthgen.config import FloatRange, IntRange, Probability, StrictModel, within
+from synthgen.sample import Instance
 
 RGB = tuple[
     Annotated[int, Field(ge=0, le=255)],
@@ -541,3 +542,27 @@ def apply_degradations(
             known = ", ".join(sorted([*_GEOMETRIC, *_PHOTOMETRIC]))
             raise ValueError(f"unknown degradation op {op!r} in the plan (known: {known})")
     return image, id_map, total
+
+
+def follow_instances(
+    instances: list[Instance], id_map: np.ndarray, warp: np.ndarray
+) -> list[Instance]:
+    """Instances after a geometric degradation: each one's pixels are where the warped id
+    map holds its id, looked up in the window its old patch maps to."""
+    height, width = id_map.shape
+    moved = []
+    for inst in instances:
+        assert inst.amodal_mask is not None
+        ox, oy = inst.amodal_origin
+        ph, pw = inst.amodal_mask.shape
+        corners = np.array(
+            [[[ox - 1, oy - 1], [ox + pw, oy - 1], [ox + pw, oy + ph], [ox - 1, oy + ph]]],
+            np.float64,
+        )
+        x, y = cv2.perspectiveTransform(corners, warp)[0].T
+        x0, y0 = max(int(np.floor(x.min())) - 1, 0), max(int(np.floor(y.min())) - 1, 0)
+        x1, y1 = min(int(np.ceil(x.max())) + 2, width), min(int(np.ceil(y.max())) + 2, height)
+        mask = id_map[y0:y1, x0:x1] == inst.id if x0 < x1 and y0 < y1 else np.zeros((0, 0), bool)
+        if mask.any():
+            moved.append(Instance(inst.id, inst.category, amodal_mask=mask, amodal_origin=(x0, y0)))
+    return moved

@@ -11,7 +11,6 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, ClassVar
 
-import cv2
 import numpy as np
 
 from synthgen.errors import AssetError
@@ -30,7 +29,11 @@ from synthgen.generators.document.config import (
     block_texts,
     pick,
 )
-from synthgen.generators.document.degrade import apply_degradations, plan_degradations
+from synthgen.generators.document.degrade import (
+    apply_degradations,
+    follow_instances,
+    plan_degradations,
+)
 from synthgen.generators.document.fields import (
     LOCALE_FORMATS,
     FieldError,
@@ -41,7 +44,7 @@ from synthgen.generators.document.fields import (
 )
 from synthgen.generators.document.layout import Layout, PageBuilder
 from synthgen.generators.document.render import render_layout
-from synthgen.sample import Category, Document, Instance, Sample, Word
+from synthgen.sample import Category, Document, Sample, Word
 
 # Layout classes, in a fixed order so category ids agree across templates (a dataset of
 # invoices merges with one of receipts).
@@ -176,7 +179,7 @@ class DocumentGenerator(Generator[DocumentConfig]):
         if plan["degrade"]:
             image, id_map, moved = apply_degradations(image, id_map, plan["degrade"])
             if not np.allclose(moved, np.eye(3)):
-                instances, warp = _follow(instances, id_map, moved), moved
+                instances, warp = follow_instances(instances, id_map, moved), moved
         document = Document(
             words=[Word(w.id, w.text, w.line) for w in layout.words],
             lines=layout.lines,
@@ -238,25 +241,3 @@ class DocumentGenerator(Generator[DocumentConfig]):
 def _one_line(value: str) -> str:
     """A value as its words read: an address's lines joined by spaces."""
     return " ".join(value.split())
-
-
-def _follow(instances: list[Instance], id_map: np.ndarray, warp: np.ndarray) -> list[Instance]:
-    """Instances after a geometric degradation: each one's pixels are where the warped id
-    map holds its id, looked up in the window its old patch maps to."""
-    height, width = id_map.shape
-    moved = []
-    for inst in instances:
-        assert inst.amodal_mask is not None
-        ox, oy = inst.amodal_origin
-        ph, pw = inst.amodal_mask.shape
-        corners = np.array(
-            [[[ox - 1, oy - 1], [ox + pw, oy - 1], [ox + pw, oy + ph], [ox - 1, oy + ph]]],
-            np.float64,
-        )
-        x, y = cv2.perspectiveTransform(corners, warp)[0].T
-        x0, y0 = max(int(np.floor(x.min())) - 1, 0), max(int(np.floor(y.min())) - 1, 0)
-        x1, y1 = min(int(np.ceil(x.max())) + 2, width), min(int(np.ceil(y.max())) + 2, height)
-        mask = id_map[y0:y1, x0:x1] == inst.id if x0 < x1 and y0 < y1 else np.zeros((0, 0), bool)
-        if mask.any():
-            moved.append(Instance(inst.id, inst.category, amodal_mask=mask, amodal_origin=(x0, y0)))
-    return moved

@@ -70,7 +70,7 @@ def _word(
             f"the word {word.text!r} overlaps the ink of word id {other}; widen the columns "
             "or move blocks apart in the template"
         )
-    _blend(image[ys, xs], alpha, ink)
+    blend(image[ys, xs], alpha, ink)
     ids[ink_px] = word.id
     return Instance(word.id, "word", amodal_mask=ink_px, amodal_origin=(xs.start, ys.start))
 
@@ -91,7 +91,7 @@ def _graphic(
         tinted = region * rgb // 255
         image[ys, xs] = ((region * (255 - a) + tinted * a + 127) // 255).astype(np.uint8)
     else:
-        _blend(image[ys, xs], alpha, rgb)
+        blend(image[ys, xs], alpha, rgb)
     ink_px = alpha > 0
     ids = id_map[ys, xs]
     ids[ink_px & (ids == 0)] = graphic.id
@@ -100,9 +100,7 @@ def _graphic(
     )
 
 
-def _blend(
-    region: np.ndarray, alpha: np.ndarray, colour: np.ndarray | tuple[int, int, int]
-) -> None:
+def blend(region: np.ndarray, alpha: np.ndarray, colour: np.ndarray | tuple[int, int, int]) -> None:
     """region = region * (1 - a) + colour * a, in place, exact integer rounding."""
     a = alpha[..., None].astype(np.uint16)
     colour16 = np.asarray(colour, np.uint16)

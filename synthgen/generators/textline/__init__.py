@@ -1,0 +1,5 @@
+"""Text-line images for OCR: the exact string, and a box per word and per character."""
+
+from synthgen.generators.textline.generator import TextLinesGenerator
+
+__all__ = ["TextLinesGenerator"]
