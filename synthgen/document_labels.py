@@ -75,6 +75,8 @@ class DocumentLabels:
     fields: dict[str, Any]
     text: str
     glyphs: list[GlyphLabel]
+    blocks: list[tuple[int, ...]]  # line indices per layout block, in reading order
+    language: str | None
 
 
 class DocumentLabelError(ValueError):
@@ -117,7 +119,10 @@ def derive_document_labels(
         for e in doc.entities
     ]
     regions = _regions(doc, by_id, sample.instance_map.shape)
-    labels = DocumentLabels(words, lines, entities, list(doc.links), doc.fields, doc.text, glyphs)
+    labels = DocumentLabels(
+        words, lines, entities, list(doc.links), doc.fields, doc.text, glyphs, doc.blocks,
+        doc.language,
+    )  # fmt: skip
     return regions, labels
 
 

@@ -216,6 +216,9 @@ class Document:
     (OpenCV pixel-centre coordinates), None when the page was not moved: it orients word
     quadrilaterals along the text.
 
+    ``blocks`` group lines (indices into ``lines``) as the page's layout blocks do, in
+    reading order; ``language`` is the text's ISO 639-1 code (``de``), when known.
+
     ``glyphs`` are set by generators that label characters (text lines): the instance map
     then holds glyph ids, and a word's pixels are its glyphs' (its ``id`` is its own, in
     no pixel).
@@ -229,6 +232,8 @@ class Document:
     fields: dict[str, Any]
     warp: np.ndarray | None = None
     glyphs: list[Glyph] = field(default_factory=list)
+    blocks: list[tuple[int, ...]] = field(default_factory=list)
+    language: str | None = None
 
     @property
     def text(self) -> str:

@@ -218,6 +218,10 @@ def _hocr_page(
     image = props.get("image", "").strip('"')
     if not (root / HOCR_DIR / image).is_file():
         defect(where, f"ocr_page image {image!r} does not name a file (relative to hocr/)")
+    for area in _by_class(html, "ocr_carea"):
+        boxes = [_bbox(_props(line)) for line in _by_class(area, "ocr_line")]
+        if boxes and _bbox(_props(area)) != union_box(boxes):
+            defect(where, f"text area {area.get('id')} bbox is not the union of its lines")
     words: list[WordKey] = []
     for k, line in enumerate(_by_class(html, "ocr_line"), start=1):
         own = [(_bbox(_props(w)), "".join(w.itertext())) for w in _by_class(line, "ocrx_word")]

@@ -144,7 +144,7 @@ def funsd_form(doc: DocumentLabels, index: int = 0) -> list[dict[str, Any]]:
     """A page's FUNSD ``form``: its entities, then each word that is in no entity as an
     ``other`` entity of its own (FUNSD labels every word).
 
-    >>> funsd_form(DocumentLabels([], [], [], [], {}, "", []))
+    >>> funsd_form(DocumentLabels([], [], [], [], {}, "", [], [], None))
     []
     """
     words = {w.id: w for w in doc.words}
@@ -277,9 +277,10 @@ class HocrWriter(Writer):
 
 
 def hocr_page(doc: DocumentLabels, ref: ImageRef) -> ET.Element:
-    """The hOCR tree of one page. All lines go into one ocr_carea / ocr_par: the labels
-    do not say which layout block a line belongs to. A word that is in no line gets a line
-    of its own, so hOCR holds every word."""
+    """The hOCR tree of one page: one ocr_carea / ocr_par per layout block, holding its
+    lines and words (characters as ``x_bboxes`` where the document has them); the page
+    carries its language. A word that is in no line gets a line of its own, so hOCR holds
+    every word."""
     html = ET.Element("html", {"xmlns": XHTML})
     head = ET.SubElement(html, "head")
     ET.SubElement(head, "title").text = ref.stem
@@ -304,36 +305,46 @@ def hocr_page(doc: DocumentLabels, ref: ImageRef) -> ET.Element:
             "title": f'image "{image}"; bbox 0 0 {ref.width} {ref.height}; ppageno 0',
         },
     )
-    lines = _hocr_lines(doc)
-    if not lines:
-        return html
-    area_box = _title(union_box([box for box, _ in lines]))
-    area = ET.SubElement(page, "div", {"class": "ocr_carea", "id": "block_1_1", "title": area_box})
-    par = ET.SubElement(area, "p", {"class": "ocr_par", "id": "par_1_1", "title": area_box})
-    n_words = 0
+    if doc.language:
+        page.set("lang", doc.language)
+    n_lines = n_words = 0
     char_boxes = _char_boxes(doc)
-    for k, (box, words) in enumerate(lines, start=1):
-        line = ET.SubElement(
-            par, "span", {"class": "ocr_line", "id": f"line_1_{k}", "title": _title(box)}
+    for k, lines in enumerate(_hocr_blocks(doc), start=1):
+        where = _title(union_box([box for box, _ in lines]))
+        area = ET.SubElement(
+            page, "div", {"class": "ocr_carea", "id": f"block_1_{k}", "title": where}
         )
-        for word in words:
-            if _NOT_XML.search(word.text):
-                raise WriterError(
-                    f"sample {ref.index}: word {word.text!r} has a character XML cannot hold"
-                )
-            n_words += 1
-            title = _title(word.bbox) + char_boxes.get(word.id, "")
-            attrs = {"class": "ocrx_word", "id": f"word_1_{n_words}", "title": title}
-            ET.SubElement(line, "span", attrs).text = word.text
+        par = ET.SubElement(area, "p", {"class": "ocr_par", "id": f"par_1_{k}", "title": where})
+        for box, words in lines:
+            n_lines += 1
+            attrs = {"class": "ocr_line", "id": f"line_1_{n_lines}", "title": _title(box)}
+            line = ET.SubElement(par, "span", attrs)
+            for word in words:
+                if _NOT_XML.search(word.text):
+                    raise WriterError(
+                        f"sample {ref.index}: word {word.text!r} has a character XML cannot hold"
+                    )
+                n_words += 1
+                title = _title(word.bbox) + char_boxes.get(word.id, "")
+                attrs = {"class": "ocrx_word", "id": f"word_1_{n_words}", "title": title}
+                ET.SubElement(line, "span", attrs).text = word.text
     return html
 
 
-def _hocr_lines(doc: DocumentLabels) -> list[tuple[Box, list[WordLabel]]]:
+HocrLine = tuple[Box, list[WordLabel]]
+
+
+def _hocr_blocks(doc: DocumentLabels) -> list[list[HocrLine]]:
+    """Lines grouped by layout block (one text area each), in reading order; lines in no
+    block, and words in no line (as lines of their own), make a last area."""
     words = {w.id: w for w in doc.words}
-    lines = [(line.bbox, [words[i] for i in line.words]) for line in doc.lines if line.words]
+    lines: list[HocrLine] = [(line.bbox, [words[i] for i in line.words]) for line in doc.lines]
+    blocks = [[lines[i] for i in block if lines[i][1]] for block in doc.blocks]
+    placed = {i for block in doc.blocks for i in block}
+    rest = [line for i, line in enumerate(lines) if i not in placed and line[1]]
     in_lines = {i for line in doc.lines for i in line.words}
-    lines += [(w.bbox, [w]) for w in doc.words if w.id not in in_lines]
-    return lines
+    rest += [(w.bbox, [w]) for w in doc.words if w.id not in in_lines]
+    return [block for block in [*blocks, rest] if block]
 
 
 def _char_boxes(doc: DocumentLabels) -> dict[int, str]:

@@ -98,6 +98,12 @@ def remove(rel: str) -> Callable[[Path], None]:
         (remove("donut/train/00000001.png"), "donut/train/00000001.png: missing"),
         (edit_text("hocr/00000001.hocr", lambda t: t.replace("bbox 30 25", "bbox 31 25")), "FUNSD"),
         (edit_text("hocr/00000001.hocr", lambda t: t.replace("</html>", "")), "not hOCR"),
+        (
+            edit_text(
+                "hocr/00000001.hocr", lambda t: t.replace('"bbox 10 5 60 15"', '"bbox 0 0 9 9"', 1)
+            ),
+            "not the union of its lines",
+        ),
         (remove("funsd/annotations/00000001.json"), "not FUNSD form JSON"),
     ],
 )

@@ -56,6 +56,8 @@ def page() -> Sample:
         links=[(11, 12), (13, 14)],
         regions=[Region("title", (1, 2, LOGO)), Region("key", (3, 5)), Region("value", (4, 6))],
         fields=FIELDS,
+        blocks=[(0,), (1, 2)],  # line 3 is in no block
+        language="en",
     )
     instances = [Instance(wid, "word") for wid in WORDS] + [Instance(LOGO, "logo")]
     return Sample(image, imap, instances, document=document)
@@ -223,7 +225,11 @@ def test_hocr_parses_with_lines_and_word_boxes(root):
     html = _hocr(root)
     (page,) = _classed(html, "ocr_page")
     assert page.get("title") == 'image "../images/00000000.png"; bbox 0 0 120 80; ppageno 0'
-    assert len(_classed(html, "ocr_carea")) == len(_classed(html, "ocr_par")) == 1
+    assert page.get("lang") == "en"
+    areas = _classed(html, "ocr_carea")
+    assert len(areas) == len(_classed(html, "ocr_par")) == 3  # two blocks, then the rest
+    assert [len(_classed(a, "ocr_line")) for a in areas] == [1, 2, 1]
+    assert areas[1].get("title") == "bbox 10 25 64 53"  # the union of its lines
     lines = _classed(html, "ocr_line")
     assert [line.get("title") for line in lines] == [
         "bbox 10 5 60 15",

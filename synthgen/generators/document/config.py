@@ -6,7 +6,7 @@ fields, parsed and evaluated by :mod:`.fields` with a whitelist.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -55,16 +55,16 @@ class FieldSpec(StrictModel):
     decimals: int = Field(2, ge=0, le=6, description="for number and derived number fields")
     upper: bool = Field(False, description="print in capitals")
 
+    SOURCES: ClassVar[tuple[str, ...]] = (
+        "faker", "pattern", "choices", "integer", "money", "number", "derive"
+    )  # fmt: skip
+
     @model_validator(mode="after")
     def _one_source(self) -> FieldSpec:
-        sources = [
-            n
-            for n in ("faker", "pattern", "choices", "integer", "money", "number", "derive")
-            if getattr(self, n) is not None
-        ]
+        sources = [n for n in self.SOURCES if getattr(self, n, None) is not None]
         if len(sources) != 1:
             raise ValueError(
-                "give exactly one of faker, pattern, choices, integer, money, number, derive"
+                f"give exactly one of {', '.join(self.SOURCES)}"
                 + (f" (got {', '.join(sources)})" if sources else "")
             )
         return self

@@ -188,6 +188,8 @@ class DocumentGenerator(Generator[DocumentConfig]):
             regions=layout.regions,
             fields=self._ground_truth(plan, layout),
             warp=warp,
+            blocks=layout.blocks,
+            language=plan["locale"].split("_")[0],
         )
         return Sample(image, id_map, instances, plan=plan, document=document)
 

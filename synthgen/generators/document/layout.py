@@ -74,6 +74,7 @@ class Layout:
     entities: list[Entity] = field(default_factory=list)
     links: list[tuple[int, int]] = field(default_factory=list)
     regions: list[Region] = field(default_factory=list)
+    blocks: list[tuple[int, ...]] = field(default_factory=list)  # line indices per block
     graphics: list[Graphic] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
 
@@ -136,7 +137,10 @@ class PageBuilder:
             )
             if k == 0 and not block.beside:
                 start = top
+            first_line = len(self.layout.lines)
             end = self._block(block, k, x0, x1, start, jitter)
+            if len(self.layout.lines) > first_line:
+                self.layout.blocks.append(tuple(range(first_line, len(self.layout.lines))))
             row_top = start
             y = max(y, end) if block.beside else end
         self.layout.height = self.fixed_height or (y + self.margin)

@@ -6,7 +6,7 @@ the locale's format) or a corpus file; see :class:`TextSource`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -42,20 +42,19 @@ class TextSource(FieldSpec):
         None, description="corpus: a run of this many consecutive words of a line"
     )
 
-    @model_validator(mode="after")
-    def _one_source(self) -> TextSource:
-        sources = [
-            n
-            for n in ("faker", "pattern", "choices", "integer", "money", "number", "corpus")
-            if getattr(self, n) is not None
-        ]
-        if self.derive is not None:
+    SOURCES: ClassVar[tuple[str, ...]] = (
+        "faker", "pattern", "choices", "integer", "money", "number", "corpus"
+    )  # fmt: skip
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_derive(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "derive" in data:
             raise ValueError("derive is for document fields; a text line has no other fields")
-        if len(sources) != 1:
-            raise ValueError(
-                "give exactly one of faker, pattern, choices, integer, money, number, corpus"
-                + (f" (got {', '.join(sources)})" if sources else "")
-            )
+        return data
+
+    @model_validator(mode="after")
+    def _words_of_a_corpus(self) -> TextSource:
         if self.words is not None and self.corpus is None:
             raise ValueError("words applies to a corpus")
         if self.words is not None and self.words.min < 1:

@@ -160,6 +160,7 @@ class TextLinesGenerator(Generator[TextLinesConfig]):
         # the final id map wherever a warp moved them.
         instances = [Instance(k, "glyph") for k in range(1, len(inks) + 1)]
         document = _document(text, inks, plan["source"], warp)
+        document.language = plan["locale"].split("_")[0]
         return Sample(image, id_map, instances, plan=plan, document=document)
 
     def _background(self, plan: dict[str, Any], shape_hw: tuple[int, int]) -> np.ndarray:
@@ -345,4 +346,5 @@ def _document(
         fields={"text": text},
         warp=warp,
         glyphs=glyphs,
+        blocks=[(0,)],
     )
