@@ -4,10 +4,11 @@ Every writer consumes :class:`ObjectLabel`; none computes a box or a mask of its
 
 Instances read from an existing dataset (:mod:`synthgen.readers`) are the one exception,
 and only while untouched: their :class:`~synthgen.sample.SourceLabel` is sealed with a hash
-of the instance map around them (:func:`seal_sources`), and as long as that part of the map
-is unchanged their label is the source's own (its mask, its box, its keypoint flags), so an
-untouched dataset is written back exactly as it came, overlapping masks and float boxes
-included. Once anything there changes, the label is derived from pixels like any other.
+of the instance map around them, their own mask and keypoints (:func:`seal_sources`), and
+as long as those are unchanged their label is the source's own (its mask, its box, its
+keypoint flags), so an untouched dataset is written back exactly as it came, overlapping
+masks and float boxes included. Once anything there changes, the label is derived from
+pixels like any other.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def derive_labels(
     windows = ndimage.find_objects(sample.instance_map)
     labels = []
     for inst in sample.instances:
-        if inst.source is not None and source_intact(sample, inst.source):
+        if inst.source is not None and source_intact(sample, inst):
             labels.append(_source_label(sample, inst, inst.source))
             continue
         window = windows[inst.id - 1] if inst.id <= len(windows) else None
@@ -193,20 +194,32 @@ def seal_sources(sample: Sample) -> None:
             raise ValueError(f"instance {inst.id}: its mask has no pixel inside the image")
         ox, oy = max(0, inst.amodal_origin[0]), max(0, inst.amodal_origin[1])
         window = (box[0] + ox, box[1] + oy, box[2] + ox, box[3] + oy)
-        inst.source = replace(inst.source, window=window, seal=_seal(sample.instance_map, window))
+        inst.source = replace(inst.source, window=window, seal=_seal(sample, inst, window))
 
 
-def source_intact(sample: Sample, source: SourceLabel) -> bool:
-    """Whether the instance map around a source instance is still as its reader left it."""
-    return bool(source.seal) and _seal(sample.instance_map, source.window) == source.seal
+def source_intact(sample: Sample, inst: Instance) -> bool:
+    """Whether a source instance and the instance map around it are as its reader left them."""
+    source = inst.source
+    return (
+        source is not None
+        and bool(source.seal)
+        and _seal(sample, inst, source.window) == source.seal
+    )
 
 
-def _seal(instance_map: np.ndarray, window: tuple[int, int, int, int]) -> bytes:
-    # The map's shape and dtype go in too: a crop, a resize or a re-typed map breaks it.
+def _seal(sample: Sample, inst: Instance, window: tuple[int, int, int, int]) -> bytes:
+    """A hash of what the source label describes: the map in the instance's window (with
+    the map's shape and dtype: a crop or a resize breaks it), the instance's own mask and
+    where it sits, and its keypoints (a flip of a symmetric object still moves them)."""
     x0, y0, x1, y1 = window
+    imap = sample.instance_map
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(repr((instance_map.shape, instance_map.dtype.str, window)).encode())
-    digest.update(np.ascontiguousarray(instance_map[y0:y1, x0:x1]).tobytes())
+    digest.update(repr((imap.shape, imap.dtype.str, window, inst.amodal_origin)).encode())
+    digest.update(np.ascontiguousarray(imap[y0:y1, x0:x1]).tobytes())
+    for array in (inst.amodal_mask, inst.keypoints):
+        if array is not None:
+            digest.update(repr(array.shape).encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
     return digest.digest()
 
 

@@ -48,10 +48,11 @@ class SourceLabel:
     """An instance's label exactly as a source dataset gave it (set by :mod:`synthgen.readers`).
 
     It stands for the instance only while the instance is untouched: ``derive_labels``
-    uses it when the instance map inside ``window`` (x0, y0, x1, y1) is still what the
-    reader made (``seal``, a hash of that window), and derives the label from pixels
-    otherwise. Transforms that move, hide or reveal an instance's pixels should also set
-    ``Instance.source`` to None; the seal makes one that forgets it safe.
+    uses it when the instance map inside ``window`` (x0, y0, x1, y1), the instance's own
+    mask and its keypoints are still what the reader made (``seal``, a hash of them), and
+    derives the label from pixels otherwise. Transforms that move, hide or reveal an
+    instance's pixels should also set ``Instance.source`` to None; the seal makes one that
+    forgets it safe.
 
     ``format`` is the reader's name; ``bbox_xywh`` the box in continuous pixel coordinates
     as the source has it (floats where the source has them; VOC and YOLO converted);

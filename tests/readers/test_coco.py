@@ -134,6 +134,16 @@ def test_touched_instances_get_labels_from_pixels(tmp_path):
     assert all(lab.source is None for lab in derive_labels(sample))
 
 
+def test_moved_keypoints_or_masks_break_the_seal_too(tmp_path):
+    """A flip of a symmetric object leaves its part of the map as it was, not its keypoints."""
+    sample = _first_sample(write_coco(tmp_path))
+    face, square = sample.instances[1], sample.instances[6]
+    assert face.keypoints is not None and square.amodal_mask is not None
+    face.keypoints = face.keypoints[[1, 0, 2]]
+    square.amodal_origin = (19, 22)
+    assert [lab.instance_id for lab in derive_labels(sample) if lab.source is None] == [2, 7]
+
+
 def _set(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def change(doc: dict[str, Any]) -> None:
         doc["annotations"][0][key] = value
