@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 from click.testing import CliRunner
 
 from synthgen.cli import main
+from synthgen.readers import open_dataset
 from tests.readers.conftest import make_voc, tiny_coco_doc, write_coco
 
 
@@ -122,3 +124,12 @@ def test_voc_class_order_from_the_command_line(tmp_path):
         "0",
         "1",
     ]
+
+
+def test_mask_pngs_of_overlapping_annotations_follow_the_instance_map(tmp_path):
+    src = write_coco(tmp_path / "src")
+    assert (
+        run("convert", str(src), "--out", str(tmp_path / "m"), "--format", "masks").exit_code == 0
+    )
+    png = cv2.imread(str(tmp_path / "m/masks/instance/a.png"), cv2.IMREAD_UNCHANGED)
+    assert (png == next(iter(open_dataset(src))).load().instance_map).all()
