@@ -1,4 +1,4 @@
-"""The ``synthgen`` command: generate, validate, preview, list.
+"""The ``synthgen`` command: generate, validate, preview, convert, list.
 
 User errors (bad recipe, bad assets, unusable output folder) print one clear message and
 exit with status 2; a failed validation exits with 1.
@@ -205,6 +205,49 @@ def render_cutouts(
         f"wrote {count} cutouts to {out}; use them with a composite recipe: "
         f"objects: {{source: {{dir: {out}}}}} (classes and keypoints: {out}/cutouts.json)"
     )
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="output folder")
+@click.option(
+    "--format", "formats", required=True, help="writers, comma-separated, e.g. yolo or coco,voc"
+)
+@click.option("--from", "source_format", help="source format: coco, yolo or voc (default: found)")
+@click.option("--images", type=click.Path(path_type=Path), help="COCO: folder of file_name")
+@click.option("--split", help="YOLO/VOC: the split to read (default: all)")
+@click.option("--classes", help="VOC: class order, comma-separated (default: labels.txt)")
+@click.option("--clip-boxes", is_flag=True, help="clip boxes that leave the image")
+@click.option("--quiet", "-q", is_flag=True, help="no progress bar")
+def convert(
+    source: Path,
+    out: Path,
+    formats: str,
+    source_format: str | None,
+    images: Path | None,
+    split: str | None,
+    classes: str | None,
+    clip_boxes: bool,
+    quiet: bool,
+) -> None:
+    """Convert a COCO, YOLO or VOC dataset at SOURCE into --out in other formats.
+
+    SOURCE is a COCO JSON (or a folder with annotations/instances.json), a YOLO data.yaml
+    (or its folder) or a VOC root. Untouched labels are kept as the source has them.
+    """
+    from synthgen.readers import open_dataset
+    from synthgen.readers.convert import convert_dataset
+
+    reader = open_dataset(
+        source,
+        source_format,
+        images=images,
+        split=split,
+        classes=[c.strip() for c in classes.split(",") if c.strip()] if classes else None,
+        clip_boxes=clip_boxes or None,
+    )
+    names = [f.strip() for f in formats.split(",") if f.strip()]
+    click.echo(str(convert_dataset(reader, out, names, progress=not quiet)))
 
 
 @main.command(name="list")

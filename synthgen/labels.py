@@ -1,11 +1,20 @@
 """Labels derived from a Sample's final pixels: the label contract in one place.
 
 Every writer consumes :class:`ObjectLabel`; none computes a box or a mask of its own.
+
+Instances read from an existing dataset (:mod:`synthgen.readers`) are the one exception,
+and only while untouched: their :class:`~synthgen.sample.SourceLabel` is sealed with a hash
+of the instance map around them, their own mask and keypoints (:func:`seal_sources`), and
+as long as those are unchanged their label is the source's own (its mask, its box, its
+keypoint flags), so an untouched dataset is written back exactly as it came, overlapping
+masks and float boxes included. Once anything there changes, the label is derived from
+pixels like any other.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -14,7 +23,7 @@ import numpy as np
 from scipy import ndimage
 
 from synthgen import geometry
-from synthgen.sample import Instance, Sample
+from synthgen.sample import Instance, Sample, SourceLabel
 
 # COCO keypoint visibility flags.
 KP_ABSENT, KP_OCCLUDED, KP_VISIBLE = 0, 1, 2
@@ -32,6 +41,11 @@ class ObjectLabel:
     top-left pixel sits (it may leave the image). 3D objects also carry ``model``, ``pose``
     (4x4 model -> camera, metres), ``box3d`` (8 corners in the camera frame, in the order of
     ``geometry.box_corners``) and ``box3d_projected`` (8 x 2, continuous pixels).
+
+    ``source`` is set when the label is an untouched instance's label as its dataset gave
+    it (then ``mask`` is the instance's own mask, which may overlap other instances');
+    writers of the same format write ``source.record`` back verbatim, others take the
+    source's box. ``box_only``: the mask is a box (the dataset had no outline).
     """
 
     instance_id: int
@@ -50,6 +64,8 @@ class ObjectLabel:
     pose: np.ndarray | None = None
     box3d: np.ndarray | None = None
     box3d_projected: np.ndarray | None = None
+    source: SourceLabel | None = None
+    box_only: bool = False
 
     @property
     def area(self) -> int:
@@ -92,13 +108,18 @@ def derive_labels(
     """Labels of every instance that stays visible enough, in instance order.
 
     An instance hidden below ``min_visibility`` (or smaller than ``min_area`` pixels) is
-    dropped here, so it disappears from every format together with its keypoints.
+    dropped here, so it disappears from every format together with its keypoints. An
+    untouched instance read from a dataset keeps its source label and is always kept: the
+    thresholds are for what synthgen hides, not for what the dataset holds.
     """
     # One pass over the map finds every id's tight box (C, in scipy), instead of one
     # search per instance: pages and text lines hold hundreds of small instances.
     windows = ndimage.find_objects(sample.instance_map)
     labels = []
     for inst in sample.instances:
+        if inst.source is not None and source_intact(sample, inst):
+            labels.append(_source_label(sample, inst, inst.source))
+            continue
         window = windows[inst.id - 1] if inst.id <= len(windows) else None
         label = _label_instance(sample, inst, window)
         if label is None or label.area < min_area or label.visibility < min_visibility:
@@ -152,6 +173,83 @@ def _label_instance(
         pose=inst.pose,
         box3d=box3d,
         box3d_projected=box3d_projected,
+        box_only=inst.box_only,
+    )
+
+
+def seal_sources(sample: Sample) -> None:
+    """Seals every instance's source label with the instance map as it is now.
+
+    Readers call it once the map is built. The window is the tight box of the instance's
+    own mask (``amodal_mask``), which source instances must have.
+    """
+    height, width = sample.instance_map.shape
+    for inst in sample.instances:
+        if inst.source is None:
+            continue
+        if inst.amodal_mask is None:
+            raise ValueError(f"instance {inst.id} has a source label but no mask")
+        box = geometry.bbox_xyxy(_amodal_inside(inst, height, width))
+        if box is None:
+            raise ValueError(f"instance {inst.id}: its mask has no pixel inside the image")
+        ox, oy = max(0, inst.amodal_origin[0]), max(0, inst.amodal_origin[1])
+        window = (box[0] + ox, box[1] + oy, box[2] + ox, box[3] + oy)
+        inst.source = replace(inst.source, window=window, seal=_seal(sample, inst, window))
+
+
+def source_intact(sample: Sample, inst: Instance) -> bool:
+    """Whether a source instance and the instance map around it are as its reader left them."""
+    source = inst.source
+    return (
+        source is not None
+        and bool(source.seal)
+        and _seal(sample, inst, source.window) == source.seal
+    )
+
+
+def _seal(sample: Sample, inst: Instance, window: tuple[int, int, int, int]) -> bytes:
+    """A hash of what the source label describes: the map in the instance's window (with
+    the map's shape and dtype: a crop or a resize breaks it), the instance's own mask and
+    where it sits, and its keypoints (a flip of a symmetric object still moves them)."""
+    x0, y0, x1, y1 = window
+    imap = sample.instance_map
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr((imap.shape, imap.dtype.str, window, inst.amodal_origin)).encode())
+    digest.update(np.ascontiguousarray(imap[y0:y1, x0:x1]).tobytes())
+    for array in (inst.amodal_mask, inst.keypoints):
+        if array is not None:
+            digest.update(repr(array.shape).encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.digest()
+
+
+def _source_label(sample: Sample, inst: Instance, source: SourceLabel) -> ObjectLabel:
+    """The label of an untouched instance read from a dataset: its own mask (which may
+    reach under other instances), the source's keypoints and flags, and its visibility
+    (the source's, else its share of its mask on top in the instance map)."""
+    assert inst.amodal_mask is not None  # seal_sources checked it
+    height, width = sample.instance_map.shape
+    x0, y0, x1, y1 = source.window
+    ox, oy = inst.amodal_origin
+    mask = inst.amodal_mask[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
+    visibility = source.visibility
+    if visibility is None:
+        seen = np.count_nonzero(sample.instance_map[y0:y1, x0:x1][mask] == inst.id)
+        visibility = int(seen) / int(np.count_nonzero(mask))
+    return ObjectLabel(
+        instance_id=inst.id,
+        category=inst.category,
+        bbox_xyxy=source.window,
+        mask=mask,
+        image_size=(height, width),
+        visibility=visibility,
+        truncation=source.truncation or 0.0,
+        keypoints=source.keypoints,
+        attributes=inst.attributes or None,
+        amodal_mask=inst.amodal_mask,
+        amodal_origin=inst.amodal_origin,
+        source=source,
+        box_only=inst.box_only,
     )
 
 

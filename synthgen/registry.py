@@ -1,8 +1,9 @@
-"""Plugin registries: generators and writers found by name.
+"""Plugin registries: generators, writers and readers found by name.
 
 Built-in plugins are listed here as import paths and loaded on first use, so importing
 synthgen imports no heavy backend. Third-party packages add plugins through the entry-point
-groups ``synthgen.generators`` and ``synthgen.writers`` without editing synthgen.
+groups ``synthgen.generators``, ``synthgen.writers`` and ``synthgen.readers`` without
+editing synthgen.
 """
 
 from __future__ import annotations
@@ -89,5 +90,15 @@ WRITERS: Registry = Registry(
         "donut": "synthgen.writers.document:DonutWriter",
         "hocr": "synthgen.writers.document:HocrWriter",
         "ocr": "synthgen.writers.ocr:OcrWriter",
+    },
+)
+
+READERS: Registry = Registry(
+    "reader",
+    "synthgen.readers",
+    {
+        "coco": "synthgen.readers.coco:CocoReader",
+        "yolo": "synthgen.readers.yolo:YoloReader",
+        "voc": "synthgen.readers.voc:VocReader",
     },
 )

@@ -43,6 +43,36 @@ class Camera:
     height: int
 
 
+@dataclass(frozen=True)
+class SourceLabel:
+    """An instance's label exactly as a source dataset gave it (set by :mod:`synthgen.readers`).
+
+    It stands for the instance only while the instance is untouched: ``derive_labels``
+    uses it when the instance map inside ``window`` (x0, y0, x1, y1), the instance's own
+    mask and its keypoints are still what the reader made (``seal``, a hash of them), and
+    derives the label from pixels otherwise. Transforms that move, hide or reveal an
+    instance's pixels should also set ``Instance.source`` to None; the seal makes one that
+    forgets it safe.
+
+    ``format`` is the reader's name; ``bbox_xywh`` the box in continuous pixel coordinates
+    as the source has it (floats where the source has them; VOC and YOLO converted);
+    ``record`` the format's own entry, kept verbatim so that writing the same format
+    gives it back unchanged (COCO: the annotation without ``id``, ``image_id`` and
+    ``category_id``; YOLO: ``{"kind": "box" | "polygon", "values": [tokens]}``; VOC: the
+    ``<object>`` element as XML bytes); ``keypoints`` (K, 3) x, y and the source's flag;
+    ``visibility`` and ``truncation`` where the source states them (synthgen's COCO does).
+    """
+
+    format: str
+    bbox_xywh: tuple[float, float, float, float]
+    record: Any
+    keypoints: np.ndarray | None = None
+    visibility: float | None = None
+    truncation: float | None = None
+    window: tuple[int, int, int, int] = (0, 0, 0, 0)
+    seal: bytes = b""
+
+
 @dataclass
 class Instance:
     """One labeled object as placed by a generator.
@@ -56,6 +86,10 @@ class Instance:
 
     3D generators add ``model`` (the mesh's id), ``pose`` (4x4 model -> camera, metres) and
     ``bounds`` (2x3 model-space axis-aligned box, metres).
+
+    Instances read from a dataset (:mod:`synthgen.readers`) carry ``source``, their label
+    as the dataset gave it, and ``box_only`` when the dataset has only a box for them: the
+    mask is then that box, not the object's outline, and geometric steps must treat it so.
     """
 
     id: int
@@ -68,6 +102,8 @@ class Instance:
     model: str | None = None
     pose: np.ndarray | None = None
     bounds: np.ndarray | None = None
+    source: SourceLabel | None = None
+    box_only: bool = False
 
 
 @dataclass

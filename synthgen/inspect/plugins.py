@@ -1,4 +1,4 @@
-"""``synthgen list``: every generator and writer with its options, from their schemas."""
+"""``synthgen list``: every generator, writer and reader with its options, from their schemas."""
 
 from __future__ import annotations
 
@@ -11,16 +11,23 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from synthgen.config import FloatRange, IntRange, _unwrap
-from synthgen.registry import GENERATORS, WRITERS, Registry
+from synthgen.registry import GENERATORS, READERS, WRITERS, Registry
 
 
 def describe_plugins() -> str:
     lines: list[str] = []
-    for title, registry in (("Generators", GENERATORS), ("Writers", WRITERS)):
+    registries = (
+        ("Generators", GENERATORS),
+        ("Writers", WRITERS),
+        ("Readers (synthgen convert --from)", READERS),
+    )
+    for title, registry in registries:
         lines.append(f"{title}:")
         lines += _describe(registry)
         lines.append("")
-    lines.append("Options are recipe keys; see scenes/ for complete recipes.")
+    lines.append(
+        "Options are recipe keys (readers': convert flags); see scenes/ for complete recipes."
+    )
     return "\n".join(lines)
 
 

@@ -135,3 +135,11 @@ class Writer:
 
     def end(self) -> None:
         """Completes dataset-level files; each must appear atomically (temp name, rename)."""
+
+
+def box_xywh(obj: ObjectLabel) -> tuple[float, float, float, float]:
+    """The box to write: an untouched instance's box as its source dataset gave it (floats
+    where the source has them), else the tight box of the visible mask."""
+    if obj.source is not None:
+        return obj.source.bbox_xywh
+    return obj.bbox_xywh

@@ -2,7 +2,10 @@
 
 Boxes are [x, y, w, h] of the visible mask in continuous pixel coordinates; ``area`` is the
 visible pixel count; polygons run along pixel edges and decode (pycocotools) to exactly
-the mask; objects with holes keep them (slit polygons, or RLE). Extra per-annotation
+the mask; objects with holes keep them (slit polygons, or RLE). Objects read from a dataset
+(synthgen.readers) and untouched are written as the source had them: a COCO annotation
+verbatim, another format's box as given; box-only objects get no segmentation and
+``area`` = w * h; ``iscrowd`` comes from the ``iscrowd`` attribute. Extra per-annotation
 fields that pycocotools ignores: ``visibility``, ``truncation``, ``amodal_bbox``,
 ``attributes``. Image ids are sample index + 1 and annotation ids run in sample order, so
 both are stable across worker counts, resumed runs and shards.
@@ -30,7 +33,14 @@ from pydantic import Field
 from synthgen import __version__
 from synthgen.files import PARTIAL_SUFFIX
 from synthgen.labels import ObjectLabel
-from synthgen.writers.base import Fragment, ImageRef, LabeledSample, Writer, WriterConfig
+from synthgen.writers.base import (
+    Fragment,
+    ImageRef,
+    LabeledSample,
+    Writer,
+    WriterConfig,
+    box_xywh,
+)
 
 ANNOTATION_FILE = "annotations/instances.json"
 
@@ -68,15 +78,26 @@ class CocoWriter(Writer):
         return fragment
 
     def _annotation(self, obj: ObjectLabel) -> dict[str, Any]:
-        ann: dict[str, Any] = {
+        if obj.source is not None and obj.source.format == self.name:
+            # An untouched annotation read from COCO goes back as it came, its own
+            # segmentation encoding and extra fields included.
+            ann = {"category_id": self.category_ids[obj.category], **obj.source.record}
+            if self.config.segmentation == "none":
+                ann.pop("segmentation", None)
+            return ann
+        attributes = dict(obj.attributes or {})
+        bbox = list(box_xywh(obj))
+        ann = {
             "category_id": self.category_ids[obj.category],
-            "bbox": list(obj.bbox_xywh),
-            "area": obj.area,
-            "iscrowd": 0,
+            "bbox": bbox,
+            # A box-only object (read from a boxes-only dataset) has no outline to claim.
+            "area": bbox[2] * bbox[3] if obj.box_only else obj.area,
+            "iscrowd": int(bool(attributes.pop("iscrowd", 0))),
         }
-        if self.config.segmentation == "polygon":
+        segmentation = "none" if obj.box_only else self.config.segmentation
+        if segmentation == "polygon":
             ann["segmentation"] = [p.ravel() for p in obj.polygons]
-        elif self.config.segmentation == "rle":
+        elif segmentation == "rle":
             ann["segmentation"] = obj.rle
         if obj.keypoints is not None:
             ann["keypoints"] = [round(float(v), 2) for v in obj.keypoints.ravel()]
@@ -87,8 +108,8 @@ class CocoWriter(Writer):
             if obj.amodal_bbox_xyxy is not None:
                 x0, y0, x1, y1 = obj.amodal_bbox_xyxy
                 ann["amodal_bbox"] = [x0, y0, x1 - x0, y1 - y0]
-            if obj.attributes:
-                ann["attributes"] = obj.attributes
+            if attributes:
+                ann["attributes"] = attributes
             ann.update(_extras_3d(obj))
         return ann
 

@@ -3,7 +3,8 @@
 The instance PNG is 16-bit: 0 is background, k is the k-th labeled object of the image, in
 the same order as that image's COCO annotations and YOLO lines. The semantic PNG is 8-bit
 with a palette: each pixel holds its category id (0 background), shown in the class colour.
-Both hold only labeled objects: dropped and unlabeled ones are background.
+Both hold only labeled objects: dropped and unlabeled ones are background. Overlapping
+objects read from a dataset lie as in the reader's instance map (see synthgen.readers).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from synthgen.files import atomic_write_bytes, encode_image
+from synthgen.labels import ObjectLabel
 from synthgen.writers.base import LabeledSample, Writer
 
 INSTANCE_DIR = "masks/instance"
@@ -54,15 +56,31 @@ class MaskWriter(Writer):
         image, objects = sample.image, sample.objects
         instance = np.zeros((image.height, image.width), dtype=np.uint16)
         semantic = np.zeros((image.height, image.width), dtype=np.uint8)
-        for k, obj in enumerate(objects, start=1):
+        for k in _paint_order(objects):
+            obj = objects[k]
             x0, y0, x1, y1 = obj.bbox_xyxy
-            instance[y0:y1, x0:x1][obj.mask] = k
+            instance[y0:y1, x0:x1][obj.mask] = k + 1
             semantic[y0:y1, x0:x1][obj.mask] = self.category_ids[obj.category]
         atomic_write_bytes(
             self.root / INSTANCE_DIR / f"{image.stem}.png", encode_image(instance, "png")
         )
         atomic_write_bytes(self.root / SEMANTIC_DIR / f"{image.stem}.png", _palette_png(semantic))
         return None
+
+
+def _paint_order(objects: list[ObjectLabel]) -> list[int]:
+    """Objects read from a dataset and untouched keep their own masks, which may overlap:
+    they are painted as the reader built the instance map (crowds first, then larger under
+    smaller, later over earlier). Masks derived from pixels never overlap, so for them the
+    order changes nothing."""
+    return sorted(
+        range(len(objects)),
+        key=lambda k: (
+            not (objects[k].attributes or {}).get("iscrowd"),
+            -objects[k].area,
+            k,
+        ),
+    )
 
 
 def _palette_png(semantic: np.ndarray) -> bytes:

@@ -3,10 +3,15 @@
 A mask over columns 5..24 and rows 10..19 (0-based) gives xmin=6, ymin=11, xmax=25, ymax=20:
 VOC numbers pixels from 1 and includes both end pixels. ``voc/JPEGImages`` links to the
 shared ``images/`` folder so VOC loaders find the images where they expect them.
+Objects read from a dataset (synthgen.readers) and untouched keep their source: a VOC
+``<object>`` is written back as it was; another format's box is rounded outward to whole
+pixels (VOC loaders parse integers). ``pose`` and ``difficult`` come from the object's
+attributes when it has them.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,6 +22,7 @@ from synthgen.labels import ObjectLabel
 from synthgen.writers.base import Fragment, LabeledSample, Writer
 
 VOC_DIR = "voc"
+_EPS = 1e-6  # float noise ignored when rounding a box outward
 
 
 class VocWriter(Writer):
@@ -52,13 +58,24 @@ class VocWriter(Writer):
         return None
 
     def _object(self, obj: ObjectLabel) -> ET.Element:
+        if obj.source is not None and obj.source.format == self.name:
+            el = ET.fromstring(obj.source.record)  # untouched: the source's element as it was
+            name = el.find("name")
+            if name is not None:
+                name.text = obj.category
+            return el
+        attributes = obj.attributes or {}
         el = ET.Element("object")
         _sub(el, "name", obj.category)
-        _sub(el, "pose", "Unspecified")
+        _sub(el, "pose", attributes.get("pose", "Unspecified"))
         _sub(el, "truncated", int(obj.truncation > 0))
         _sub(el, "occluded", int(obj.visibility + obj.truncation < 1 - 1e-9))
-        _sub(el, "difficult", 0)
+        _sub(el, "difficult", int(bool(attributes.get("difficult", 0))))
         x0, y0, x1, y1 = obj.bbox_xyxy
+        if obj.source is not None:  # another format's box, rounded outward to whole pixels
+            bx, by, bw, bh = obj.source.bbox_xywh
+            x0, y0 = math.floor(bx + _EPS), math.floor(by + _EPS)
+            x1, y1 = math.ceil(bx + bw - _EPS), math.ceil(by + bh - _EPS)
         box = ET.SubElement(el, "bndbox")
         _sub(box, "xmin", x0 + 1)
         _sub(box, "ymin", y0 + 1)

@@ -8,6 +8,9 @@ recipe's class order.
 A box is the tight box of the visible mask: a mask over columns 5..24 of a 100-px-wide
 image gives cx = 15/100 and w = 20/100. One polygon per object, as the format requires:
 parts and holes are joined by zero-width slits, so filling it gives back the exact mask.
+Objects read from a dataset (synthgen.readers) and untouched keep their source: a YOLO
+line of the same kind is written back token for token, another format's box as given;
+a box-only object becomes its box's rectangle in segmentation labels.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from synthgen.files import atomic_write_text
 from synthgen.geometry import merge_polygons
 from synthgen.labels import ObjectLabel
 from synthgen.sample import Category
-from synthgen.writers.base import LabeledSample, Writer
+from synthgen.writers.base import LabeledSample, Writer, box_xywh
 
 LABELS_DIR = "labels"
 
@@ -43,8 +46,12 @@ class YoloWriter(Writer):
         return None
 
     def _line(self, obj: ObjectLabel, width: int, height: int) -> str:
-        x0, y0, x1, y1 = obj.bbox_xyxy
         cls = self.category_ids[obj.category] - 1
+        raw = _source_values(obj, "box")
+        if raw is not None:
+            return f"{cls} {raw}"
+        x0, y0, w, h = box_xywh(obj)
+        x1, y1 = x0 + w, y0 + h
         cx, cy = (x0 + x1) / 2 / width, (y0 + y1) / 2 / height
         return f"{cls} {cx:.6f} {cy:.6f} {(x1 - x0) / width:.6f} {(y1 - y0) / height:.6f}"
 
@@ -78,8 +85,15 @@ class YoloSegWriter(YoloWriter):
 
     def _line(self, obj: ObjectLabel, width: int, height: int) -> str:
         cls = self.category_ids[obj.category] - 1
-        poly = merge_polygons(obj.polygons)
-        coords = " ".join(f"{x / width:.6f} {y / height:.6f}" for x, y in poly.tolist())
+        raw = _source_values(obj, "polygon")
+        if raw is not None:
+            return f"{cls} {raw}"
+        if obj.box_only:  # the box as a rectangle, in the order mask_to_polygons gives one
+            x0, y0, w, h = box_xywh(obj)
+            poly = [[x0, y0], [x0, y0 + h], [x0 + w, y0 + h], [x0 + w, y0]]
+        else:
+            poly = merge_polygons(obj.polygons).tolist()
+        coords = " ".join(f"{x / width:.6f} {y / height:.6f}" for x, y in poly)
         return f"{cls} {coords}"
 
 
@@ -114,6 +128,14 @@ class YoloPoseWriter(YoloWriter):
             raise RecipeError([Problem(("output", "formats", self.name), _mixed(self.categories))])
         names, flip = layouts.pop()
         return names, list(flip)
+
+
+def _source_values(obj: ObjectLabel, kind: str) -> str | None:
+    """An untouched line read from YOLO, values verbatim, when it has this line's kind."""
+    source = obj.source
+    if source is None or source.format != "yolo" or source.record["kind"] != kind:
+        return None
+    return " ".join(source.record["values"])
 
 
 def _flip_idx(category: Category) -> list[int]:
