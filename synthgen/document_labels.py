@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
 from synthgen.labels import ObjectLabel
@@ -96,12 +95,14 @@ def derive_document_labels(
     glyphs = _glyphs(doc, by_id)
     if glyphs:
         by_id.update(_words_from_glyphs(doc, glyphs, by_id, sample.instance_map.shape))
+    unwarp = None if doc.warp is None else np.linalg.inv(doc.warp)
     words = []
     for word in doc.words:
         obj = by_id.get(word.id)
         if obj is None:
             raise DocumentLabelError(f"word {word.text!r} (id {word.id}) has no visible ink")
-        words.append(WordLabel(word.id, word.text, obj.bbox_xyxy, _quad(obj, doc.warp), word.line))
+        quad = _quad(obj, doc.warp, unwarp)
+        words.append(WordLabel(word.id, word.text, obj.bbox_xyxy, quad, word.line))
     boxes = {w.id: w.bbox for w in words}
     texts = {w.id: w.text for w in words}
     lines = [
@@ -185,22 +186,34 @@ def _regions(
     return regions
 
 
-def _quad(obj: ObjectLabel, warp: np.ndarray | None) -> tuple[tuple[float, float], ...]:
+def _quad(
+    obj: ObjectLabel, warp: np.ndarray | None, unwarp: np.ndarray | None
+) -> tuple[tuple[float, float], ...]:
     """The word's tight quadrilateral along its text direction: the corners of its pixels
-    are mapped back to the laid-out page (through ``warp``'s inverse), boxed tightly there,
-    and the box's corners mapped forward. Without a warp it is the word's box."""
+    are mapped back to the laid-out page (through ``unwarp``, the inverse of ``warp``),
+    boxed tightly there, and the box's corners mapped forward. Without a warp it is the
+    word's box. (A homography maps the hull of the corners onto the hull of their images,
+    so the box of all the row-end corners is the box of the hull: no hull is needed.)"""
     x0, y0, x1, y1 = obj.bbox_xyxy
-    if warp is None:
-        corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
-        return tuple((float(x), float(y)) for x, y in corners)
-    hull = cv2.convexHull(_outline(obj.mask) + np.array([x0, y0], np.float32))
-    hull = hull.reshape(-1, 1, 2).astype(np.float64)
+    if warp is None or unwarp is None:
+        return (
+            (x0 * 1.0, y0 * 1.0),
+            (x1 * 1.0, y0 * 1.0),
+            (x1 * 1.0, y1 * 1.0),
+            (x0 * 1.0, y1 * 1.0),
+        )
     # Continuous coordinates (pixel corners) -> OpenCV's pixel centres and back: -0.5, +0.5.
-    flat = cv2.perspectiveTransform(hull - 0.5, np.linalg.inv(warp)).reshape(-1, 2) + 0.5
+    flat = _project(_outline(obj.mask) + np.array([x0 - 0.5, y0 - 0.5]), unwarp) + 0.5
     (u0, v0), (u1, v1) = flat.min(0), flat.max(0)
-    box = np.array([[[u0, v0], [u1, v0], [u1, v1], [u0, v1]]], np.float64)
-    quad = cv2.perspectiveTransform(box - 0.5, warp).reshape(-1, 2) + 0.5
+    box = np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]]) - 0.5
+    quad = _project(box, warp) + 0.5
     return tuple((round(float(x), 2), round(float(y), 2)) for x, y in quad)
+
+
+def _project(points: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """(N, 2) points through a 3x3 homography."""
+    out = points @ h[:, :2].T + h[:, 2]
+    return out[:, :2] / out[:, 2:]
 
 
 def _outline(mask: np.ndarray) -> np.ndarray:
@@ -212,4 +225,4 @@ def _outline(mask: np.ndarray) -> np.ndarray:
     last = sub.shape[1] - sub[:, ::-1].argmax(1)  # exclusive: the last pixel's right edge
     return np.concatenate(
         [np.stack([x, rows + dy], 1) for x in (first, last) for dy in (0, 1)]
-    ).astype(np.float32)
+    ).astype(np.float64)
