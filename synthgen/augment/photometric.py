@@ -16,10 +16,11 @@ from typing import Annotated, Literal
 import albumentations as A  # noqa: N812 (the library's documented alias)
 import cv2
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from synthgen.augment.base import Op, Step, draw_seed, rounded
 from synthgen.config import FloatRange, IntRange, within
+from synthgen.generators.document import degrade
 from synthgen.imageops import albu, jpeg, motion_blur
 
 
@@ -133,28 +134,12 @@ class SunGlareConfig(Op):
         }
 
 
-class MotionBlurConfig(Op):
-    """Camera shake over the whole image."""
+class MotionBlurConfig(degrade.MotionBlurConfig, Op):
+    """Camera shake over the whole image (the document degradation's op, longer kernels)."""
 
-    op: Literal["motion_blur"] = "motion_blur"
     length: Annotated[IntRange, within(ge=3, le=63)] = Field(
         IntRange(min=7, max=21), description="kernel length in pixels; only odd lengths are drawn"
     )
-    angle: Annotated[FloatRange, within(ge=-180, le=180)] = Field(
-        FloatRange(min=0.0, max=180.0), description="direction of the motion in degrees"
-    )
-
-    @model_validator(mode="after")
-    def _has_odd_length(self) -> MotionBlurConfig:
-        if self.length.min == self.length.max and self.length.min % 2 == 0:
-            raise ValueError(f"length must include an odd number, got {self.length.min}")
-        return self
-
-    def draw(self, rng: np.random.Generator) -> Step:
-        # Odd kernels keep the blur centred, so nothing moves away from its label.
-        odd = list(range(self.length.min | 1, self.length.max + 1, 2))
-        length = int(odd[int(rng.integers(len(odd)))])
-        return {"op": self.op, "length": length, "angle": rounded(self.angle.sample(rng))}
 
 
 class DefocusConfig(Op):
