@@ -1,4 +1,4 @@
-"""The ``synthgen`` command: generate, validate, preview, convert, list.
+"""The ``synthgen`` command: generate, validate, preview, convert, augment, list.
 
 User errors (bad recipe, bad assets, unusable output folder) print one clear message and
 exit with status 2; a failed validation exits with 1.
@@ -248,6 +248,103 @@ def convert(
     )
     names = [f.strip() for f in formats.split(",") if f.strip()]
     click.echo(str(convert_dataset(reader, out, names, progress=not quiet)))
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="output folder")
+@click.option(
+    "--profile",
+    "profiles",
+    required=True,
+    help="profiles applied to every copy, in order, e.g. night,fog,motion_blur",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    help="a profile's parameter, e.g. --param fog.density=0.3,0.6 (repeatable)",
+)
+@click.option(
+    "--per-image", default=1, show_default=True, type=click.IntRange(min=1), help="copies"
+)
+@click.option("--format", "formats", default="coco", show_default=True, help="writers")
+@click.option("--from", "source_format", help="source format: coco, yolo or voc (default: found)")
+@click.option("--images", type=click.Path(path_type=Path), help="COCO: folder of file_name")
+@click.option("--split", help="YOLO/VOC: the split to read (default: all)")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="processes (default: all cores)")
+@click.option(
+    "--min-visibility",
+    default=0.1,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="drop objects hidden or cut below this visible fraction",
+)
+@click.option("--min-area", default=4, show_default=True, type=click.IntRange(min=1), help="pixels")
+@click.option(
+    "--image-format",
+    default="png",
+    show_default=True,
+    type=click.Choice(["png", "jpg", "webp"]),
+    help="encoding of the augmented images",
+)
+@click.option("--resume", is_flag=True, help="continue an interrupted run in --out")
+@click.option("--overwrite", is_flag=True, help="replace an earlier run in --out")
+@click.option("--quiet", "-q", is_flag=True, help="no progress bar")
+def augment(
+    source: Path,
+    out: Path,
+    profiles: str,
+    params: tuple[str, ...],
+    per_image: int,
+    formats: str,
+    source_format: str | None,
+    images: Path | None,
+    split: str | None,
+    seed: int,
+    workers: int | None,
+    min_visibility: float,
+    min_area: int,
+    image_format: str,
+    resume: bool,
+    overwrite: bool,
+    quiet: bool,
+) -> None:
+    """Augmented copies of a COCO, YOLO or VOC dataset at SOURCE, labels re-derived.
+
+    Every image gets --per-image copies, each through the --profile ops in order (see
+    synthgen list for their parameters). --out is a normal synthgen output folder: the
+    manifest records each copy's source image, ops and parameters, and seed.
+    """
+    from synthgen.augment.command import augment_recipe, parse_profiles
+    from synthgen.run import generate_dataset
+
+    if resume and overwrite:
+        raise click.UsageError("--resume and --overwrite exclude each other")
+    if source_format is not None and source_format not in ("coco", "yolo", "voc"):
+        raise click.BadParameter(f"{source_format!r}: use coco, yolo or voc", param_hint="--from")
+    recipe = augment_recipe(
+        source,
+        profiles=parse_profiles(profiles, params),
+        formats=[f.strip() for f in formats.split(",") if f.strip()],
+        per_image=per_image,
+        seed=seed,
+        source_format=source_format,
+        images=images,
+        split=split,
+        min_visibility=min_visibility,
+        min_area=min_area,
+        image_format=image_format,
+    )
+    try:
+        summary = generate_dataset(
+            recipe, out, workers=workers, resume=resume, overwrite=overwrite, progress=not quiet
+        )
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted; run the same command with --resume to continue", err=True)
+        sys.exit(130)
+    click.echo(str(summary))
 
 
 @main.command(name="list")

@@ -68,6 +68,7 @@ GENERATORS: Registry = Registry(
         "text": "synthgen.generators.text:TextGenerator",
         "document": "synthgen.generators.document:DocumentGenerator",
         "text_lines": "synthgen.generators.textline:TextLinesGenerator",
+        "augment": "synthgen.augment.generator:AugmentGenerator",
     },
 )
 WRITERS: Registry = Registry(

@@ -27,6 +27,16 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from synthgen.config import FloatRange, IntRange, Probability, StrictModel, within
+from synthgen.imageops import (
+    Size,
+    albu,
+    darken,
+    gauss_noise,
+    jpeg,
+    motion_blur,
+    warp_ids,
+    warp_image,
+)
 from synthgen.sample import Instance
 
 RGB = tuple[
@@ -300,8 +310,6 @@ def plan_degradations(steps: list[DegradeStep], rng: np.random.Generator) -> Pla
 
 # ---------------------------------------------------------------------------- geometry
 
-Size = tuple[int, int]  # (width, height), as OpenCV takes it
-
 
 def _rotate_geometry(step: dict[str, Any], w: int, h: int) -> tuple[np.ndarray, Size]:
     a = math.radians(step["degrees"])
@@ -339,49 +347,17 @@ _GEOMETRIC: dict[str, Callable[[dict[str, Any], int, int], tuple[np.ndarray, Siz
 }
 
 
-def _warp_ids(id_map: np.ndarray, mat: np.ndarray, size: Size) -> np.ndarray:
-    """Nearest-neighbour warp of the id map, sampling exactly like a uint8 mask would.
-
-    OpenCV 5 samples single-channel 8U/16U maps on a different code path than 32S (or
-    multi-channel) ones: the chosen source pixel differs at a few rounding ties, so an
-    int32 map would not match its own per-id uint8 masks warped with the same H. So ids go
-    through single-channel uint16 planes: one when they fit, else low and high halves.
-    """
-
-    def warp(plane: np.ndarray) -> np.ndarray:
-        return cv2.warpPerspective(
-            plane, mat, size, flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0
-        )
-
-    if id_map.dtype == np.uint16:
-        return warp(id_map)
-    if id_map.size == 0 or (id_map.min() >= 0 and id_map.max() <= 0xFFFF):
-        return warp(id_map.astype(np.uint16)).astype(id_map.dtype)
-    halves = np.ascontiguousarray(id_map).view(np.uint16).reshape(*id_map.shape, 2)
-    lo, hi = warp(np.ascontiguousarray(halves[..., 0])), warp(np.ascontiguousarray(halves[..., 1]))
-    return np.ascontiguousarray(np.stack([lo, hi], axis=-1)).view(id_map.dtype)[..., 0]
+_warp_ids = warp_ids
 
 
 def _warp_image(image: np.ndarray, mat: np.ndarray, size: Size, fill: Sequence[int]) -> np.ndarray:
-    return cv2.warpPerspective(
-        image,
-        mat,
-        size,
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=tuple(float(v) for v in fill),
-    )
+    return warp_image(image, mat, size, fill)
 
 
 # ---------------------------------------------------------------------------- photometric
 
 
-def _albu(transform: A.BasicTransform, image: np.ndarray, seed: int = 0) -> np.ndarray:
-    # Parameters are fixed by the plan (min == max, p=1); the seed drives what is left
-    # (noise values, pixel positions), so the plan alone decides the bytes.
-    transform.set_random_seed(seed)
-    out: np.ndarray = transform(image=image)["image"]
-    return out
+_albu = albu
 
 
 def _blur(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
@@ -390,31 +366,15 @@ def _blur(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
 
 
 def _motion_blur(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
-    k, angle = step["length"], step["angle"]
-    # Symmetric, unshifted kernel: the blur spreads ink both ways and does not move it.
-    t = A.MotionBlur(
-        blur_limit=(k, k),
-        angle_range=(angle, angle),
-        direction_range=(0.0, 0.0),
-        allow_shifted=False,
-        p=1.0,
-    )
-    return _albu(t, image)
+    return motion_blur(image, step["length"], step["angle"])
 
 
 def _noise(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
-    std = step["std"] / 255.0  # albumentations takes a fraction of the dtype's max
-    t = A.GaussNoise(std_range=(std, std), per_channel=step["per_channel"], p=1.0)
-    return _albu(t, image, step["seed"])
+    return gauss_noise(image, step["std"], step["per_channel"], step["seed"])
 
 
 def _jpeg(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
-    q = step["quality"]
-    t = A.ImageCompression(compression_type="jpeg", quality_range=(q, q), p=1.0)
-    # albumentations hands RGB straight to cv2.imencode, which reads BGR: swap around it so
-    # the codec computes luma and chroma from the right channels.
-    bgr = np.ascontiguousarray(image[..., ::-1])
-    return np.ascontiguousarray(_albu(t, bgr)[..., ::-1])
+    return jpeg(image, step["quality"])
 
 
 def _contrast(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
@@ -427,11 +387,7 @@ def _contrast(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
     return _albu(t, image)
 
 
-def _darken(image: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    # cv2 multiplies, rounds and saturates in one pass: ~5x faster than numpy here.
-    f = factor.astype(np.float32)
-    out: np.ndarray = cv2.multiply(image, cv2.merge([f, f, f]), dtype=cv2.CV_8U)
-    return out
+_darken = darken
 
 
 def _shadow(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:

@@ -1,0 +1,116 @@
+"""synthgen augment against raw albumentations on the same images, same run.
+
+    python benchmarks/augment.py                          # hflip,rotate on 40 images x 2
+    python benchmarks/augment.py --profile night,fog --num 100 --workers 2
+
+The source is a quickstart dataset (640x480, COCO with masks) made first. The baseline
+does images only, as a training loader would: decode, one albumentations Compose with the
+same ops, encode and write, in a pool of the same size. synthgen adds what labels need:
+reading the annotations, rasterizing masks, warping the instance map and every mask,
+deriving boxes/polygons/visibility, writing COCO and the manifest. The ratio
+synthgen / baseline is the figure that travels between machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import albumentations as A  # noqa: N812 (the library's documented alias)
+import cv2
+from common import RssSampler, time_generate
+
+from synthgen.augment.command import augment_recipe, parse_profiles
+from synthgen.recipe import load_recipe
+from synthgen.run import generate_dataset
+
+QUICKSTART = Path(__file__).parents[1] / "scenes" / "quickstart.yaml"
+
+# The same effects as synthgen's profiles, as albumentations users would write them.
+RAW = {
+    "hflip": lambda: A.HorizontalFlip(p=1.0),
+    "rotate": lambda: A.Affine(rotate=(-15, 15), border_mode=cv2.BORDER_CONSTANT, p=1.0),
+    "perspective": lambda: A.Perspective(scale=(0.02, 0.1), p=1.0),
+    "night": lambda: A.Compose([A.RandomGamma((180, 300), p=1.0), A.ISONoise(p=1.0)]),
+    "fog": lambda: A.RandomFog(p=1.0),
+    "rain": lambda: A.RandomRain(p=1.0),
+    "motion_blur": lambda: A.MotionBlur(blur_limit=(7, 21), p=1.0),
+    "jpeg": lambda: A.ImageCompression(quality_range=(10, 40), p=1.0),
+}
+
+_pipeline: A.Compose | None = None
+
+
+def _init(names: list[str]) -> None:
+    global _pipeline
+    cv2.setNumThreads(1)
+    _pipeline = A.Compose([RAW[n]() for n in names], seed=0)
+
+
+def _raw_one(job: tuple[Path, Path]) -> None:
+    src, dst = job
+    assert _pipeline is not None
+    image = cv2.cvtColor(cv2.imread(str(src)), cv2.COLOR_BGR2RGB)
+    out = _pipeline(image=image)["image"]
+    cv2.imwrite(str(dst), cv2.cvtColor(out, cv2.COLOR_RGB2BGR))
+
+
+def bench_raw(images: list[Path], names: list[str], per_image: int, workers: int) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-albu-"))
+    jobs = [(p, tmp / f"{i:06d}_{k}.png") for i, p in enumerate(images) for k in range(per_image)]
+    try:
+        with RssSampler(tmp, []) as rss:
+            t0 = time.perf_counter()
+            with mp.get_context("spawn").Pool(workers, _init, (names,)) as pool:
+                pool.map(_raw_one, jobs, chunksize=2)
+            seconds = time.perf_counter() - t0
+        return {"rate": len(jobs) / seconds, "seconds": seconds, "peak_mb": rss.peak}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default="hflip,rotate")
+    parser.add_argument("--num", type=int, default=40, help="source images")
+    parser.add_argument("--per-image", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    names = [n.strip() for n in args.profile.split(",")]
+    missing = [n for n in names if n not in RAW]
+    if missing:
+        parser.error(f"no raw albumentations baseline for {missing}; choose from {list(RAW)}")
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-augment-src-"))
+    try:
+        src = tmp / "src"
+        generate_dataset(load_recipe(QUICKSTART, num=args.num), src, workers=args.workers,
+                         progress=False)  # fmt: skip
+        images = sorted((src / "images").iterdir())
+        raw = bench_raw(images, names, args.per_image, args.workers)
+        recipe = augment_recipe(
+            src / "annotations" / "instances.json",
+            profiles=parse_profiles(args.profile),
+            formats=["coco"],
+            per_image=args.per_image,
+            seed=0,
+        )
+        ours = time_generate(recipe, args.workers)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    total = args.num * args.per_image
+    print(f"{total} copies of {args.num} 640x480 images, profile {args.profile}, "
+          f"{args.workers} workers")  # fmt: skip
+    print(f"  albumentations (images only): {raw['rate']:7.1f} img/s  peak {raw['peak_mb']:.0f} MB")
+    print(
+        f"  synthgen augment (+ labels):  {ours['rate']:7.1f} img/s  peak {ours['peak_mb']:.0f} MB"
+    )
+    print(f"  time per image, synthgen / albumentations: {raw['rate'] / ours['rate']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

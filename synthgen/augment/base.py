@@ -1,0 +1,38 @@
+"""What every augment op shares: a config that draws a small JSON step from an rng.
+
+An op's config (a pydantic model, parameters declared once with their bounds) draws the
+concrete parameters of one step with :meth:`Op.draw`; the op's ``apply`` function renders
+that step alone. The steps of a copy form its plan, which the manifest records.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from synthgen.config import Probability, StrictModel
+
+Step = dict[str, Any]
+
+
+def rounded(value: float) -> float:
+    """Plans are provenance records read by people; 5 decimals are far below a pixel."""
+    return round(float(value), 5)
+
+
+def draw_seed(rng: np.random.Generator) -> int:
+    """A seed for what an op leaves to chance inside (noise values, drop positions)."""
+    return int(rng.integers(0, 2**31 - 1))
+
+
+class Op(StrictModel):
+    """Base of every profile's config; ``op`` (a literal in each subclass) names it."""
+
+    family: ClassVar[str] = "photometric"  # "geometric", "photometric" or "occlusion"
+    p: Probability = Field(1.0, description="probability that this op applies to a copy")
+
+    def draw(self, rng: np.random.Generator) -> Step:
+        """Concrete parameters of this op for one copy (JSON-serializable)."""
+        raise NotImplementedError
