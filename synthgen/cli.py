@@ -256,8 +256,31 @@ def convert(
 @click.option(
     "--profile",
     "profiles",
-    required=True,
     help="profiles applied to every copy, in order, e.g. night,fog,motion_blur",
+)
+@click.option(
+    "--copy-paste",
+    "copy_paste",
+    help="paste instances of these classes (or 'rare') from the dataset into its images",
+)
+@click.option(
+    "--target-balance",
+    default="uniform",
+    show_default=True,
+    help="copy-paste: class balance to reach, 'uniform' or weights, e.g. car=1,person=2",
+)
+@click.option(
+    "--paste-param",
+    "paste_params",
+    multiple=True,
+    help="copy-paste option, e.g. --paste-param ground=true or scale=0.5,1 (repeatable)",
+)
+@click.option(
+    "--boxes-only",
+    type=click.Choice(["skip"]),
+    default="skip",
+    show_default=True,
+    help="copy-paste: box-only instances are not donors (grabcut is not implemented)",
 )
 @click.option(
     "--param",
@@ -295,7 +318,11 @@ def convert(
 def augment(
     source: Path,
     out: Path,
-    profiles: str,
+    profiles: str | None,
+    copy_paste: str | None,
+    target_balance: str,
+    paste_params: tuple[str, ...],
+    boxes_only: str,
     params: tuple[str, ...],
     per_image: int,
     formats: str,
@@ -316,17 +343,32 @@ def augment(
     Every image gets --per-image copies, each through the --profile ops in order (see
     synthgen list for their parameters). --out is a normal synthgen output folder: the
     manifest records each copy's source image, ops and parameters, and seed.
+
+    --copy-paste pastes masked instances of the dataset into its other images until the
+    class counts reach --target-balance; balance.json reports before/target/after.
     """
-    from synthgen.augment.command import augment_recipe, parse_profiles
+    from synthgen.augment.command import (
+        augment_recipe,
+        format_balance,
+        parse_copy_paste,
+        parse_profiles,
+        write_balance_report,
+    )
     from synthgen.run import generate_dataset
 
     if resume and overwrite:
         raise click.UsageError("--resume and --overwrite exclude each other")
     if source_format is not None and source_format not in ("coco", "yolo", "voc"):
         raise click.BadParameter(f"{source_format!r}: use coco, yolo or voc", param_hint="--from")
+    if profiles is None and copy_paste is None:
+        raise click.UsageError("give --profile, --copy-paste or both")
+    pasting = (
+        None if copy_paste is None else parse_copy_paste(copy_paste, target_balance, paste_params)
+    )
     recipe = augment_recipe(
         source,
-        profiles=parse_profiles(profiles, params),
+        profiles=[] if profiles is None else parse_profiles(profiles, params),
+        copy_paste=pasting,
         formats=[f.strip() for f in formats.split(",") if f.strip()],
         per_image=per_image,
         seed=seed,
@@ -345,6 +387,8 @@ def augment(
         click.echo("\ninterrupted; run the same command with --resume to continue", err=True)
         sys.exit(130)
     click.echo(str(summary))
+    if pasting is not None:
+        click.echo(format_balance(write_balance_report(recipe, out, dict(summary.objects))))
 
 
 @main.command(name="list")

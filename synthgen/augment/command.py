@@ -7,6 +7,7 @@ Kept apart from :mod:`synthgen.cli` so that the option parsing (profile names,
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -87,8 +88,13 @@ def augment_recipe(
     min_visibility: float = 0.1,
     min_area: int = 4,
     image_format: str = "png",
+    copy_paste: dict[str, Any] | None = None,
 ) -> Recipe:
-    """The run that ``synthgen augment`` makes: every copy of every source image."""
+    """The run that ``synthgen augment`` makes: every copy of every source image.
+
+    ``copy_paste`` (see :func:`parse_copy_paste`) gets the run's ``min_visibility`` and
+    ``min_area`` as the visibility every paste must leave to existing instances, so a
+    paste never drops one and the balance plan's counts hold."""
     generator: dict[str, Any] = {
         "kind": "augment",
         "source": str(source.resolve()),
@@ -98,6 +104,12 @@ def augment_recipe(
         "profiles": profiles,
         "per_image": per_image,
     }
+    if copy_paste is not None:
+        generator["copy_paste"] = {
+            "keep_visibility": min_visibility,
+            "keep_area": min_area,
+            **copy_paste,
+        }
     data = {
         "name": f"augment {source.name}",
         "seed": seed,
@@ -113,3 +125,81 @@ def augment_recipe(
     assert isinstance(gen, AugmentGenerator)
     head = recipe.head.model_copy(update={"num": gen.num_samples()})
     return replace(recipe, head=head)
+
+
+def parse_copy_paste(classes: str, target: str, params: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``--copy-paste rare|a,b``, ``--target-balance uniform|a=1,b=2`` and
+    ``--paste-param key=value`` into a copy-paste config (validated).
+
+    >>> parse_copy_paste("rare", "car=1,person=2")
+    {'classes': 'rare', 'target': {'car': 1.0, 'person': 2.0}}
+    """
+    names = [n.strip() for n in classes.split(",") if n.strip()]
+    if not names:
+        raise OptionError("--copy-paste: write 'rare' or class names, e.g. person,bicycle")
+    out: dict[str, Any] = {"classes": "rare" if names == ["rare"] else names}
+    text = target.strip()
+    if text == "uniform":
+        out["target"] = "uniform"
+    else:
+        weights: dict[str, float] = {}
+        for item in text.split(","):
+            name, eq, value = item.partition("=")
+            try:
+                weight = float(value)
+            except ValueError:
+                weight = -1.0
+            if not eq or not name.strip() or not weight > 0 or weight == float("inf"):
+                raise OptionError(
+                    f"--target-balance {target}: write 'uniform' or CLASS=WEIGHT pairs with "
+                    f"positive weights, e.g. person=1,bicycle=2 (got {item!r})"
+                )
+            weights[name.strip()] = weight
+        out["target"] = weights
+    for item in params:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise OptionError(f"--paste-param {item}: write it as KEY=VALUE, e.g. ground=true")
+        value = value.strip()
+        if "," in value and not value.startswith(("[", "{")):
+            value = f"[{value}]"
+        out[key.strip()] = yaml.safe_load(value)
+    from synthgen.augment.copy_paste import CopyPasteConfig
+
+    try:
+        CopyPasteConfig(**out)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{format_loc(tuple(e['loc'])) or '?'}: "
+            + ("no such option" if e["type"] == "extra_forbidden" else e["msg"])
+            for e in err.errors()
+        )
+        raise OptionError(f"copy-paste: {problems}") from None
+    return out
+
+
+def write_balance_report(recipe: Recipe, root: Path, after: dict[str, int]) -> dict[str, Any]:
+    """Writes ``balance.json`` beside run.json: the plan's report plus the counts the run
+    achieved (``after``, per class) and each target class's miss (target - after)."""
+    from synthgen.augment.generator import AugmentGenerator
+    from synthgen.files import atomic_write_text
+
+    gen = recipe.generator()
+    assert isinstance(gen, AugmentGenerator)
+    report = dict(gen.balance_report(recipe.seed))
+    report["after"] = {c: int(after.get(c, 0)) for c in report["before"]}
+    report["missed"] = {
+        c: t - report["after"][c] for c, t in report["target"].items() if t != report["after"][c]
+    }
+    atomic_write_text(root / "balance.json", json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def format_balance(report: dict[str, Any]) -> str:
+    """The report as a short table for the terminal."""
+    lines = ["class            before  target   after"]
+    for c, before in report["before"].items():
+        target = report["target"].get(c, "-")
+        lines.append(f"{c:<15} {before:>7} {target!s:>7} {report['after'][c]:>7}")
+    lines += [f"unmet: {c}: {why}" for c, why in report["unmet"].items()]
+    return "\n".join(lines)

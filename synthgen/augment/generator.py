@@ -10,16 +10,34 @@ only (not on the run's length or worker count).
 The plan (the manifest's per-sample ``plan``) is the provenance record: the source image
 (format, dataset, image id, file), the copy number, the seed, the profile names and every
 op that fired with its concrete parameters. ``apply_plan`` rebuilds the copy from it.
+
+With ``copy_paste`` (:mod:`synthgen.augment.copy_paste`, :mod:`synthgen.augment.donors`)
+each copy first gets the instances the balance plan deals it, placed from the rng
+``[seed, crc32("paste"), index]``; its plan's ``pastes`` record each paste (donor image
+and instance, class, scale, size, position, flip, blend, new id). The profiles then apply
+to the pasted image. The balance plan is computed once per process from one streamed
+pass over the dataset; :meth:`AugmentGenerator.balance_report` says what it plans.
 """
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from synthgen.augment.copy_paste import CopyPasteConfig, apply_pastes, place_pastes
+from synthgen.augment.donors import (
+    Donor,
+    DonorIndex,
+    balance_plan,
+    check_classes,
+    cut,
+    pasted_classes,
+    scan_dataset,
+)
 from synthgen.augment.profiles import Profile, apply_plan, plan_copy
 from synthgen.errors import AssetError
 from synthgen.generators.base import Generator, GeneratorConfig
@@ -38,9 +56,18 @@ class AugmentConfig(GeneratorConfig):
     images: Path | None = Field(None, description="COCO: the folder of the images' file_name")
     split: str | None = Field(None, description="YOLO/VOC: the split to read (default: all)")
     profiles: list[Profile] = Field(
-        min_length=1, description="ops applied to every copy, in order (each with its p)"
+        default_factory=list, description="ops applied to every copy, in order (each with its p)"
     )
     per_image: int = Field(1, ge=1, description="augmented copies of each source image")
+    copy_paste: CopyPasteConfig | None = Field(
+        None, description="paste dataset instances into the copies until a class balance"
+    )
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> AugmentConfig:
+        if not self.profiles and self.copy_paste is None:
+            raise ValueError("give at least one profile, or copy_paste")
+        return self
 
 
 class AugmentGenerator(Generator[AugmentConfig]):
@@ -53,6 +80,11 @@ class AugmentGenerator(Generator[AugmentConfig]):
         super().__init__(config, base_dir)
         self._reader: Reader | None = None
         self._images: list[SourceImage] | None = None
+        self._donors: DonorIndex | None = None
+        self._pastes: list[list[Donor]] = []
+        self._report: dict[str, Any] = {}
+        self._loaded: tuple[int, Sample] | None = None
+        self._seed: int | None = None  # the seed of the balance plan in _pastes
 
     def _path(self, path: Path) -> Path:
         return path if path.is_absolute() else self.base_dir / path
@@ -82,6 +114,52 @@ class AugmentGenerator(Generator[AugmentConfig]):
         if not self.images:
             raise AssetError(f"{self.config.source}: the dataset holds no image")
         self.reader.check_images()
+        if self.config.copy_paste is not None:
+            self._balance(0)  # unknown classes, no donors: fail before any sample
+
+    def balance_report(self, seed: int) -> dict[str, Any]:
+        """The copy-paste balance plan's report for a run with ``seed``: counts before,
+        targets, planned pastes, donors found and skipped, and the targets that cannot be
+        met (with the reason)."""
+        self._balance(seed)
+        return self._report
+
+    def _balance(self, seed: int) -> DonorIndex:
+        cfg = self.config.copy_paste
+        assert cfg is not None
+        names = [c.name for c in self.categories()]
+        index = self._index()
+        if self._seed != seed:
+            per = self.config.per_image
+            sources = [i // per for i in range(self.num_samples())]
+            self._pastes, self._report = balance_plan(
+                index, names, cfg, sources=sources, copies=per, seed=seed
+            )
+            self._seed = seed
+        return index
+
+    def _index(self) -> DonorIndex:
+        """The one streamed pass over the dataset: class counts and donors."""
+        cfg = self.config.copy_paste
+        assert cfg is not None
+        if self._donors is None:
+            names = [c.name for c in self.categories()]
+            check_classes(cfg, names)
+            self._donors = scan_dataset(self.images, pasted_classes(cfg, names), cfg)
+        return self._donors
+
+    def _crop(self, donor: Donor) -> tuple[np.ndarray, np.ndarray]:
+        """A donor's mask and pixels: from the bank, else cut again from its image."""
+        bank = self._index().bank
+        if donor.serial not in bank:
+            return cut(self.images[donor.source_index].load(), donor)
+        return bank[donor.serial]
+
+    def _load(self, source_index: int) -> Sample:
+        # plan_sample loads the image to place pastes; render needs it again just after.
+        if self._loaded is None or self._loaded[0] != source_index:
+            self._loaded = (source_index, self.images[source_index].load())
+        return self._loaded[1]
 
     def fingerprint(self) -> dict[str, Any]:
         location = self.reader.location
@@ -107,7 +185,7 @@ class AugmentGenerator(Generator[AugmentConfig]):
                 f"{len(self.images) * self.config.per_image} copies in all; ask for fewer"
             )
         own = np.random.default_rng([seed, source_index, k])
-        return {
+        plan = {
             "source": self.images[source_index].provenance(),
             "source_index": source_index,
             "copy": k,
@@ -115,9 +193,32 @@ class AugmentGenerator(Generator[AugmentConfig]):
             "profile": [p.op for p in self.config.profiles],
             "ops": plan_copy(list(self.config.profiles), own),
         }
+        cfg = self.config.copy_paste
+        if cfg is not None:
+            self._balance(seed)
+            donors = self._pastes[index]
+            wanted = [{"class": d.category, "donor": d.record(self.images)} for d in donors]
+            masks = [self._crop(d)[0] for d in donors]
+            rng = np.random.default_rng([seed, zlib.crc32(b"paste"), index])
+            plan["pastes"] = place_pastes(self._load(source_index), wanted, masks, cfg, rng)
+        return plan
 
     def render(self, plan: dict[str, Any]) -> Sample:
-        sample = self.images[plan["source_index"]].load()
+        sample = self._load(plan["source_index"])
+        if plan.get("pastes"):
+            donors = [self._donor_crop(step["donor"]) for step in plan["pastes"]]
+            sample = apply_pastes(sample, plan["pastes"], donors)
         out = apply_plan(sample, plan["ops"], self.categories())
         out.plan = plan
         return out
+
+    def _donor_crop(self, record: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """A donor's crop from its provenance record (the plan alone rebuilds the copy)."""
+        for donors in self._index().donors.values():
+            for donor in donors:
+                if (donor.source_index, donor.instance) == (
+                    record["source_index"],
+                    record["instance"],
+                ):
+                    return self._crop(donor)
+        raise AssetError(f"copy-paste: donor {record} is not in the dataset's donor index")
