@@ -132,6 +132,7 @@ def _class_table(
     head = ["class"]
     for name in names:
         head += [f"{name}: instances", f"{name}: images", f"{name}: share"]
+        head += [f"{name}: boxes S/M/L", f"{name}: mean visibility"]
     if differences is not None:
         head.append("share difference")
     rows = []
@@ -140,6 +141,9 @@ def _class_table(
         for summary in summaries:
             entry = summary["classes"].get(cls, {})
             row += [entry.get("instances", 0), entry.get("images", 0), _pct(entry.get("share", 0))]
+            boxes = entry.get("boxes", {})
+            row.append("/".join(str(boxes.get(b, 0)) for b in ("small", "medium", "large")))
+            row.append(entry.get("mean_visibility", "-"))
         if differences is not None:
             row.append(f"{differences['classes'][cls]['share_diff'] * 100:+.2f} pp")
         rows.append(row)
