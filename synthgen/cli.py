@@ -1,4 +1,4 @@
-"""The ``synthgen`` command: generate, validate, preview, convert, augment, list.
+"""The ``synthgen`` command: generate, validate, preview, convert, augment, stats, list.
 
 User errors (bad recipe, bad assets, unusable output folder) print one clear message and
 exit with status 2; a failed validation exits with 1.
@@ -389,6 +389,74 @@ def augment(
     click.echo(str(summary))
     if pasting is not None:
         click.echo(format_balance(write_balance_report(recipe, out, dict(summary.objects))))
+
+
+@main.command()
+@click.argument("dataset", type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "--from",
+    "source_format",
+    type=click.Choice(["coco", "yolo", "voc"]),
+    default=None,
+    help="format of DATASET (default: found from the files; COCO first in synthgen output)",
+)
+@click.option(
+    "--compare",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="a second dataset to show side by side",
+)
+@click.option(
+    "--compare-from",
+    type=click.Choice(["coco", "yolo", "voc"]),
+    default=None,
+    help="format of the --compare dataset",
+)
+@click.option(
+    "--out", "-o", type=click.Path(path_type=Path), required=True, help="HTML report to write"
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="JSON summary to write (default: beside --out, with .json)",
+)
+def stats(
+    dataset: Path,
+    source_format: str | None,
+    compare: Path | None,
+    compare_from: str | None,
+    out: Path,
+    json_path: Path | None,
+) -> None:
+    """Class counts, instances per image, box sizes and aspects, visibility, attributes and
+    conditions of a COCO, YOLO or VOC dataset (or a synthgen output folder), from the
+    labels alone: an HTML page with plots and a JSON summary."""
+    from synthgen.inspect.stats_report import INSTALL_HINT, load_matplotlib, write_report
+
+    data, written = write_report(
+        dataset,
+        out,
+        fmt=source_format,
+        compare=compare,
+        compare_fmt=compare_from,
+        json_path=json_path,
+    )
+    summary = data["dataset"]
+    click.echo(
+        f"{dataset}: {summary['images']} images, {summary['instances']} instances, "
+        f"{len(summary['classes'])} classes ({summary['source']['format']})"
+    )
+    if compare is not None:
+        other = data["compare"]
+        click.echo(
+            f"{compare}: {other['images']} images, {other['instances']} instances, "
+            f"{len(other['classes'])} classes ({other['source']['format']})"
+        )
+    if load_matplotlib() is None:
+        click.echo(f"no plots: matplotlib is not installed ({INSTALL_HINT})")
+    click.echo(f"wrote {out} and {written}")
 
 
 @main.command(name="list")

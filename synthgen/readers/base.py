@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 
 import cv2
 import numpy as np
+from PIL import Image
 from pycocotools import mask as coco_mask
 from pydantic import Field
 
@@ -131,6 +132,16 @@ class SourceImage:
         return out
 
 
+@dataclass(frozen=True)
+class LabelRecord:
+    """One image's annotations without its pixels (see :meth:`Reader.label_records`)."""
+
+    image: SourceImage
+    width: int
+    height: int
+    objects: list[SourceObject]
+
+
 class Reader:
     """Reads one dataset format into Samples. Subclasses fill ``categories`` and the
     image list in ``__init__`` (checking the annotation files there, before any image is
@@ -159,6 +170,21 @@ class Reader:
     def objects(self, image: SourceImage, height: int, width: int) -> list[SourceObject]:
         """The image's annotations, parsed and checked against its size."""
         raise NotImplementedError
+
+    def label_records(self) -> Iterator[LabelRecord]:
+        """Each image's parsed annotations, no pixels decoded: the size is the declared one
+        (COCO, VOC) or read from the image file's header (YOLO), so statistics over a large
+        dataset cost little more than parsing its annotation files.
+
+        >>> reader = open_dataset(Path("data/yolo/data.yaml"))  # doctest: +SKIP
+        >>> for record in reader.label_records():  # doctest: +SKIP
+        ...     print(record.width, record.height, len(record.objects))
+        """
+        for image in self:
+            width, height = image.width, image.height
+            if width is None or height is None:
+                width, height = image_size(image.path, self._where(image))
+            yield LabelRecord(image, width, height, self.objects(image, height, width))
 
     def load(self, image: SourceImage) -> Sample:
         """The image and its annotations as a Sample whose plan records the source."""
@@ -213,6 +239,32 @@ def read_rgb(path: Path, where: str) -> np.ndarray:
             stacklevel=2,
         )
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+# EXIF orientations that swap width and height (transposed, rotated by 90 or 270 degrees).
+_SWAPS_SIDES = (5, 6, 7, 8)
+
+
+def image_size(path: Path, where: str) -> tuple[int, int]:
+    """An image's (width, height) as :func:`read_rgb` would decode it (EXIF orientation
+    applied), read from the file's header only: Pillow opens lazily and decodes nothing."""
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+            orientation = 1
+            if img.info.get("exif"):  # JPEG and WebP carry it in the header
+                exif = Image.Exif()
+                exif.load(img.info["exif"])
+                orientation = int(exif.get(0x0112, 1))
+    except FileNotFoundError:
+        raise DatasetError(
+            f"{path}: image missing (listed in {where}); put it there or remove its entry"
+        ) from None
+    except (OSError, SyntaxError, ValueError) as err:
+        raise DatasetError(
+            f"{path}: not a readable image ({err}); replace it or remove its entry"
+        ) from None
+    return (height, width) if orientation in _SWAPS_SIDES else (width, height)
 
 
 def check_box(
