@@ -294,6 +294,11 @@ def convert(
     help="noisy labels, clean ones in clean/: e.g. flip=0.05,jitter=0.03,miss=0.02,extra=0.01",
 )
 @click.option(
+    "--flip-matrix",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="label noise: YAML/JSON {true class: {noisy class: weight}} for flips",
+)
+@click.option(
     "--per-image", default=1, show_default=True, type=click.IntRange(min=1), help="copies"
 )
 @click.option("--format", "formats", default="coco", show_default=True, help="writers")
@@ -330,6 +335,7 @@ def augment(
     boxes_only: str,
     params: tuple[str, ...],
     label_noise: str | None,
+    flip_matrix: Path | None,
     per_image: int,
     formats: str,
     source_format: str | None,
@@ -364,7 +370,7 @@ def augment(
         parse_profiles,
         write_balance_report,
     )
-    from synthgen.label_noise import format_noise, parse_label_noise
+    from synthgen.label_noise import format_noise, noise_spec
     from synthgen.run import generate_dataset
 
     if resume and overwrite:
@@ -376,11 +382,14 @@ def augment(
     pasting = (
         None if copy_paste is None else parse_copy_paste(copy_paste, target_balance, paste_params)
     )
+    if flip_matrix is not None and label_noise is None:
+        raise click.UsageError("--flip-matrix needs --label-noise flip=RATE")
+    noise = None if label_noise is None else noise_spec(label_noise, flip_matrix)
     recipe = augment_recipe(
         source,
         profiles=[] if profiles is None else parse_profiles(profiles, params),
         copy_paste=pasting,
-        label_noise=None if label_noise is None else parse_label_noise(label_noise),
+        label_noise=noise,
         formats=[f.strip() for f in formats.split(",") if f.strip()],
         per_image=per_image,
         seed=seed,

@@ -199,6 +199,20 @@ class LabelNoiseConfig(StrictModel):
     extra: Fraction = Field(
         0.0, description="P(an instance spawns a spurious box of a random class)"
     )
+    flip_to: dict[str, dict[str, Annotated[float, Field(gt=0.0)]]] | None = Field(
+        None,
+        description="confusion weights: true class -> {noisy class: weight}; a flip of a "
+        "class without a row is uniform over the other classes",
+    )
+
+    @model_validator(mode="after")
+    def _no_self_flip(self) -> LabelNoiseConfig:
+        for true, row in (self.flip_to or {}).items():
+            if not row:
+                raise ValueError(f"flip_to.{true}: give one or more classes with weights")
+            if true in row:
+                raise ValueError(f"flip_to.{true}: a flip never keeps the class; remove {true}")
+        return self
 
 
 class LabelsConfig(StrictModel):

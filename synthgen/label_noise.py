@@ -12,7 +12,9 @@ count or a resumed run):
 
 - ``miss`` (p): the instance is removed from the labels; its pixels stay in the image (a
   missed label, not an erased object). A missed instance shows no other kind.
-- ``flip`` (p): its class is replaced by another class, uniform over the others.
+- ``flip`` (p): its class is replaced by another class, uniform over the others, or
+  drawn from ``flip_to``'s row for its class (weights over the other classes, a
+  confusion matrix without its diagonal; ``--flip-matrix FILE``).
 - ``jitter`` (s): each edge of its tight whole-pixel box moves by N(0, s*w) (left, right)
   or N(0, s*h) (top, bottom), rounded to whole pixels and clipped to the image (at least
   1 px kept). An instance whose box moved is written box-only (no mask or polygon, COCO
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import yaml
 
 from synthgen.config import LabelNoiseConfig, Problem, RecipeError
 from synthgen.errors import OptionError
@@ -81,7 +84,20 @@ class NoiseResult:
 
 
 def check_label_noise(config: LabelNoiseConfig, classes: list[str]) -> None:
-    """Refuses a noise spec the dataset cannot take (a flip needs a second class)."""
+    """Refuses a noise spec the dataset cannot take (a flip needs a second class; the
+    confusion rows name the dataset's classes)."""
+    known = set(classes)
+    for true, row in (config.flip_to or {}).items():
+        for name in (true, *row):
+            if name not in known:
+                raise RecipeError(
+                    [
+                        Problem(
+                            ("labels", "noise", "flip_to", true),
+                            f"'{name}' is not a class of the dataset ({', '.join(classes)})",
+                        )
+                    ]
+                )
     if config.flip > 0 and len(classes) < 2:
         raise RecipeError(
             [
@@ -110,7 +126,7 @@ def apply_label_noise(
     """
     n = len(objects)
     # A fixed number of draws per instance: the stream never depends on earlier outcomes.
-    u = rng.random((n, 5))  # miss, flip, extra, extra x, extra y
+    u = rng.random((n, 6))  # miss, flip, extra, extra x, extra y, confusion row
     flip_to = rng.integers(0, max(len(classes) - 1, 1), n)
     extra_class = rng.integers(0, max(len(classes), 1), n)
     normal = rng.standard_normal((n, 4))
@@ -135,8 +151,14 @@ def apply_label_noise(
         counts["kept"] += 1
         noisy = obj
         if u[i, 1] < config.flip:
-            others = [c for c in classes if c != obj.category]
-            new = others[int(flip_to[i]) % len(others)]
+            row = (config.flip_to or {}).get(obj.category)
+            if row:
+                cum = np.cumsum(list(row.values()))
+                pick = int(np.searchsorted(cum, u[i, 5] * cum[-1], side="right"))
+                new = list(row)[min(pick, len(row) - 1)]
+            else:
+                others = [c for c in classes if c != obj.category]
+                new = others[int(flip_to[i]) % len(others)]
             noisy = copy.copy(obj)  # keeps the computed polygons
             noisy.category = new
             counts["flip"] += 1
@@ -247,6 +269,33 @@ def format_noise(report: dict[str, Any]) -> str:
         lines.append(f"  {kind:<7} requested {r[kind]:<6} achieved {a[kind]:.4f} ({c[kind]})")
     lines.append(f"  jitter_rms {a['jitter_rms']:.4f}; clean labels: {report['clean']}")
     return "\n".join(lines)
+
+
+def noise_spec(text: str, flip_matrix: Path | None = None) -> dict[str, Any]:
+    """``--label-noise`` and ``--flip-matrix`` as the recipe's ``labels.noise``."""
+    spec: dict[str, Any] = dict(parse_label_noise(text))
+    if flip_matrix is not None:
+        spec["flip_to"] = read_flip_matrix(flip_matrix)
+    return spec
+
+
+def read_flip_matrix(path: Path) -> dict[str, dict[str, float]]:
+    """``--flip-matrix FILE``: YAML or JSON ``{true class: {noisy class: weight}}``."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise OptionError(f"--flip-matrix {path}: cannot read it ({err})") from None
+    ok = isinstance(doc, dict) and all(
+        isinstance(row, dict)
+        and all(isinstance(w, int | float) and not isinstance(w, bool) for w in row.values())
+        for row in doc.values()
+    )
+    if not ok:
+        raise OptionError(
+            f"--flip-matrix {path}: write one mapping per true class of noisy classes to "
+            "weights, e.g. {car: {truck: 3, bus: 1}}"
+        )
+    return {str(k): {str(c): float(w) for c, w in row.items()} for k, row in doc.items()}
 
 
 def parse_label_noise(text: str) -> dict[str, float]:

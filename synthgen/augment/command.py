@@ -89,7 +89,7 @@ def augment_recipe(
     min_area: int = 4,
     image_format: str = "png",
     copy_paste: dict[str, Any] | None = None,
-    label_noise: dict[str, float] | None = None,
+    label_noise: dict[str, Any] | None = None,
 ) -> Recipe:
     """The run that ``synthgen augment`` makes: every copy of every source image.
 

@@ -76,6 +76,8 @@ def generate_dataset(
         summary.objects = Counter(counts.get("objects_per_category", {}))
         summary.attributes = {k: Counter(v) for k, v in counts.get("attributes", {}).items()}
         summary.already_complete = True
+        if (root / NOISE_REPORT).is_file():
+            summary.noise = json.loads((root / NOISE_REPORT).read_text())
         return summary
 
     writers = recipe.writers(root)

@@ -225,3 +225,53 @@ def test_flip_needs_two_classes():
     with pytest.raises(RecipeError, match="a flip needs at least 2"):
         check_label_noise(LabelNoiseConfig(flip=0.1), ["only"])
     check_label_noise(LabelNoiseConfig(miss=0.1), ["only"])
+
+
+def test_flip_matrix_draws_flips_from_the_row():
+    objects = [
+        ObjectLabel(i + 1, "ab"[i % 2], (0, 0, 10, 10), np.ones((10, 10), bool), (50, 50))
+        for i in range(4000)
+    ]
+    cfg = LabelNoiseConfig(flip=0.5, flip_to={"a": {"b": 1.0, "c": 3.0}})
+    res = apply_label_noise(objects, cfg, ["a", "b", "c"], noise_rng(2, 0))
+    from_a = [ch["new"] for ch in res.changes if ch["kind"] == "flip" and ch["old"] == "a"]
+    from_b = [ch["new"] for ch in res.changes if ch["kind"] == "flip" and ch["old"] == "b"]
+    assert _within(from_a.count("c"), len(from_a), 0.75)
+    assert set(from_a) == {"b", "c"}
+    assert _within(from_b.count("a"), len(from_b), 0.5)  # no row: uniform over a, c
+    assert set(from_b) == {"a", "c"}
+
+
+def test_flip_matrix_on_the_command_line(source, tmp_path):
+    names = [c["name"] for c in json.loads(source.read_text())["categories"]]
+    matrix = tmp_path / "confusion.yaml"
+    matrix.write_text(
+        yaml.safe_dump({n: {names[0] if n != names[0] else names[1]: 1} for n in names})
+    )
+    out = tmp_path / "m"
+    _augment(source, out, "--label-noise", "flip=0.3", "--flip-matrix", str(matrix))
+    flips = [ch for r in _records(out) for ch in r["noise"]["changes"] if ch["kind"] == "flip"]
+    assert flips and all(
+        ch["new"] == (names[0] if ch["old"] != names[0] else names[1]) for ch in flips
+    )
+
+
+@pytest.mark.parametrize(
+    ("matrix", "error"),
+    [
+        ({"nosuch": {"x": 1}}, "'nosuch' is not a class of the dataset"),
+        ("SELF", "a flip never keeps the class"),
+        ({"a": {"b": -1}}, "greater than 0"),
+        (["a", "b"], "write one mapping per true class"),
+    ],
+)
+def test_bad_flip_matrix_is_a_clear_error(source, tmp_path, matrix, error):
+    name = json.loads(source.read_text())["categories"][0]["name"]
+    if matrix == "SELF":
+        matrix = {name: {name: 1}}
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(matrix))
+    args = ["augment", str(source), "--out", str(tmp_path / "x"), "--label-noise", "flip=0.1"]
+    result = CliRunner().invoke(main, [*args, "--flip-matrix", str(path)])
+    assert result.exit_code != 0
+    assert error in str(result.output) + str(result.exception)
