@@ -289,6 +289,16 @@ def convert(
     help="a profile's parameter, e.g. --param fog.density=0.3,0.6 (repeatable)",
 )
 @click.option(
+    "--label-noise",
+    "label_noise",
+    help="noisy labels, clean ones in clean/: e.g. flip=0.05,jitter=0.03,miss=0.02,extra=0.01",
+)
+@click.option(
+    "--flip-matrix",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="label noise: YAML/JSON {true class: {noisy class: weight}} for flips",
+)
+@click.option(
     "--per-image", default=1, show_default=True, type=click.IntRange(min=1), help="copies"
 )
 @click.option("--format", "formats", default="coco", show_default=True, help="writers")
@@ -324,6 +334,8 @@ def augment(
     paste_params: tuple[str, ...],
     boxes_only: str,
     params: tuple[str, ...],
+    label_noise: str | None,
+    flip_matrix: Path | None,
     per_image: int,
     formats: str,
     source_format: str | None,
@@ -346,6 +358,10 @@ def augment(
 
     --copy-paste pastes masked instances of the dataset into its other images until the
     class counts reach --target-balance; balance.json reports before/target/after.
+
+    --label-noise writes deliberately noisy labels (class flips, box jitter, missed and
+    extra boxes) and the clean ones at clean/annotations/instances.json; label_noise.json
+    reports the achieved rates, the manifest every change.
     """
     from synthgen.augment.command import (
         augment_recipe,
@@ -354,21 +370,26 @@ def augment(
         parse_profiles,
         write_balance_report,
     )
+    from synthgen.label_noise import format_noise, noise_spec
     from synthgen.run import generate_dataset
 
     if resume and overwrite:
         raise click.UsageError("--resume and --overwrite exclude each other")
     if source_format is not None and source_format not in ("coco", "yolo", "voc"):
         raise click.BadParameter(f"{source_format!r}: use coco, yolo or voc", param_hint="--from")
-    if profiles is None and copy_paste is None:
-        raise click.UsageError("give --profile, --copy-paste or both")
+    if profiles is None and copy_paste is None and label_noise is None:
+        raise click.UsageError("give --profile, --copy-paste, --label-noise or several")
     pasting = (
         None if copy_paste is None else parse_copy_paste(copy_paste, target_balance, paste_params)
     )
+    if flip_matrix is not None and label_noise is None:
+        raise click.UsageError("--flip-matrix needs --label-noise flip=RATE")
+    noise = None if label_noise is None else noise_spec(label_noise, flip_matrix)
     recipe = augment_recipe(
         source,
         profiles=[] if profiles is None else parse_profiles(profiles, params),
         copy_paste=pasting,
+        label_noise=noise,
         formats=[f.strip() for f in formats.split(",") if f.strip()],
         per_image=per_image,
         seed=seed,
@@ -389,6 +410,8 @@ def augment(
     click.echo(str(summary))
     if pasting is not None:
         click.echo(format_balance(write_balance_report(recipe, out, dict(summary.objects))))
+    if summary.noise is not None:
+        click.echo(format_noise(summary.noise))
 
 
 @main.command()

@@ -188,6 +188,33 @@ ExistingFile = Annotated[Path, _check_exists("file")]
 # ---------------------------------------------------------------------------- common sections
 
 
+class LabelNoiseConfig(StrictModel):
+    """Label noise for research (see :mod:`synthgen.label_noise`): each rate in [0, 1]."""
+
+    flip: Fraction = Field(0.0, description="P(an instance's class becomes another class)")
+    jitter: Fraction = Field(
+        0.0, description="box edge noise: each edge moves by N(0, jitter * box width/height)"
+    )
+    miss: Fraction = Field(0.0, description="P(an instance is removed from the labels)")
+    extra: Fraction = Field(
+        0.0, description="P(an instance spawns a spurious box of a random class)"
+    )
+    flip_to: dict[str, dict[str, Annotated[float, Field(gt=0.0)]]] | None = Field(
+        None,
+        description="confusion weights: true class -> {noisy class: weight}; a flip of a "
+        "class without a row is uniform over the other classes",
+    )
+
+    @model_validator(mode="after")
+    def _no_self_flip(self) -> LabelNoiseConfig:
+        for true, row in (self.flip_to or {}).items():
+            if not row:
+                raise ValueError(f"flip_to.{true}: give one or more classes with weights")
+            if true in row:
+                raise ValueError(f"flip_to.{true}: a flip never keeps the class; remove {true}")
+        return self
+
+
 class LabelsConfig(StrictModel):
     """Which placed objects become labels."""
 
@@ -195,6 +222,9 @@ class LabelsConfig(StrictModel):
         0.1, description="drop objects with less of their pixels visible than this fraction"
     )
     min_area: int = Field(16, ge=1, description="drop objects with fewer visible pixels")
+    noise: LabelNoiseConfig | None = Field(
+        None, description="inject documented label noise; clean labels go to clean/"
+    )
 
 
 class ImageConfig(StrictModel):

@@ -84,7 +84,7 @@ class Recipe:
         return {
             "seed": self.head.seed,
             "generator": self.generator_config.model_dump(mode="json"),
-            "labels": self.head.labels.model_dump(mode="json"),
+            "labels": self.head.labels.model_dump(mode="json", exclude_none=True),
             "image": self.head.output.image.model_dump(mode="json"),
             "formats": {n: c.model_dump(mode="json") for n, c in self.writer_configs.items()},
         }
@@ -100,7 +100,7 @@ class Recipe:
             "seed": self.head.seed,
             "num": self.head.num,
             "generator": self.generator_config.model_dump(mode="json"),
-            "labels": self.head.labels.model_dump(mode="json"),
+            "labels": self.head.labels.model_dump(mode="json", exclude_none=True),
             "output": {
                 "image": self.head.output.image.model_dump(mode="json"),
                 "formats": {n: c.model_dump(mode="json") for n, c in self.writer_configs.items()},

@@ -89,12 +89,14 @@ def augment_recipe(
     min_area: int = 4,
     image_format: str = "png",
     copy_paste: dict[str, Any] | None = None,
+    label_noise: dict[str, Any] | None = None,
 ) -> Recipe:
     """The run that ``synthgen augment`` makes: every copy of every source image.
 
     ``copy_paste`` (see :func:`parse_copy_paste`) gets the run's ``min_visibility`` and
     ``min_area`` as the visibility every paste must leave to existing instances, so a
-    paste never drops one and the balance plan's counts hold."""
+    paste never drops one and the balance plan's counts hold. ``label_noise`` (see
+    :func:`synthgen.label_noise.parse_label_noise`) becomes the recipe's ``labels.noise``."""
     generator: dict[str, Any] = {
         "kind": "augment",
         "source": str(source.resolve()),
@@ -115,7 +117,7 @@ def augment_recipe(
         "seed": seed,
         "num": 1,
         "generator": generator,
-        "labels": {"min_visibility": min_visibility, "min_area": min_area},
+        "labels": {"min_visibility": min_visibility, "min_area": min_area, "noise": label_noise},
         "output": {"formats": {f: {} for f in formats}, "image": {"format": image_format}},
     }
     recipe = build_recipe(data, base_dir=Path.cwd(), source="synthgen augment")

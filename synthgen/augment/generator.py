@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from synthgen.augment.copy_paste import CopyPasteConfig, apply_pastes, place_pastes
 from synthgen.augment.donors import (
@@ -46,7 +46,8 @@ from synthgen.sample import Category, Sample
 
 
 class AugmentConfig(GeneratorConfig):
-    """An existing dataset and the profiles each copy of its images goes through."""
+    """An existing dataset and the profiles each copy of its images goes through (none:
+    a plain copy, e.g. for ``labels.noise``)."""
 
     kind: Literal["augment"] = "augment"
     source: Path = Field(description="COCO JSON, YOLO data.yaml or VOC root (or their folder)")
@@ -62,12 +63,6 @@ class AugmentConfig(GeneratorConfig):
     copy_paste: CopyPasteConfig | None = Field(
         None, description="paste dataset instances into the copies until a class balance"
     )
-
-    @model_validator(mode="after")
-    def _something_to_do(self) -> AugmentConfig:
-        if not self.profiles and self.copy_paste is None:
-            raise ValueError("give at least one profile, or copy_paste")
-        return self
 
 
 class AugmentGenerator(Generator[AugmentConfig]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
@@ -15,6 +16,8 @@ from tqdm import tqdm
 from synthgen import __version__
 from synthgen.errors import OutputError
 from synthgen.files import PARTIAL_SUFFIX, atomic_write_text
+from synthgen.label_noise import REPORT_FILE as NOISE_REPORT
+from synthgen.label_noise import check_label_noise, clean_writer, noise_report
 from synthgen.recipe import Recipe
 from synthgen.run.executor import Executor, default_workers, make_executor
 from synthgen.run.manifest import RUN_FILE, Manifest, read_run_info, write_run_info
@@ -35,6 +38,7 @@ class RunSummary:
     attributes: dict[str, Counter[str]] = field(default_factory=dict)
     seconds: float = 0.0
     already_complete: bool = False
+    noise: dict[str, Any] | None = None  # label_noise.json's report, for a noisy run
 
     def __str__(self) -> str:
         if self.already_complete:
@@ -72,9 +76,15 @@ def generate_dataset(
         summary.objects = Counter(counts.get("objects_per_category", {}))
         summary.attributes = {k: Counter(v) for k, v in counts.get("attributes", {}).items()}
         summary.already_complete = True
+        if (root / NOISE_REPORT).is_file():
+            summary.noise = json.loads((root / NOISE_REPORT).read_text())
         return summary
 
     writers = recipe.writers(root)
+    noise = recipe.head.labels.noise
+    if noise is not None:
+        check_label_noise(noise, [c.name for c in generator.categories()])
+        writers.append(clean_writer(recipe, root, generator))
     if generator.modality == "image":
         (root / IMAGES_DIR).mkdir(parents=True, exist_ok=True)
     for writer in writers:
@@ -96,7 +106,10 @@ def generate_dataset(
         raise
     summary.seconds = time.perf_counter() - began
 
-    _finalize(writers, manifest, summary)
+    noise_counts = _finalize(writers, manifest, summary)
+    if noise is not None:
+        summary.noise = noise_report(noise, noise_counts)
+        atomic_write_text(root / NOISE_REPORT, json.dumps(summary.noise, indent=2) + "\n")
     _remove_partials(root)
     write_run_info(root, {**info, "status": "complete", "counts": _counts(summary)})
     return summary
@@ -191,8 +204,10 @@ def _run_info(recipe: Recipe, fingerprint: dict[str, Any], status: str) -> dict[
     }
 
 
-def _finalize(writers: list[Writer], manifest: Manifest, summary: RunSummary) -> None:
-    """One pass over the manifest feeds every writer's dataset-level files and the counts."""
+def _finalize(writers: list[Writer], manifest: Manifest, summary: RunSummary) -> Counter[str]:
+    """One pass over the manifest feeds every writer's dataset-level files and the counts;
+    returns the label noise counts summed over the samples (empty without noise)."""
+    noise: Counter[str] = Counter()
     for writer in writers:
         writer.begin()
     summary.ok = summary.skipped = 0
@@ -204,6 +219,8 @@ def _finalize(writers: list[Writer], manifest: Manifest, summary: RunSummary) ->
             continue
         summary.ok += 1
         summary.objects.update(rec["objects"])
+        if "noise" in rec:
+            noise.update(rec["noise"]["counts"])
         for name, value in rec.get("attributes", {}).items():
             summary.attributes.setdefault(name, Counter())[value] += 1
         img = rec.get("image")
@@ -215,6 +232,7 @@ def _finalize(writers: list[Writer], manifest: Manifest, summary: RunSummary) ->
             writer.add(Fragment(ref, rec["labels"].get(writer.name), rec["index"], text))
     for writer in writers:
         writer.end()
+    return noise
 
 
 def _counts(summary: RunSummary) -> dict[str, Any]:

@@ -7,16 +7,19 @@ its bytes are the same in any process, in any order, on a resumed run.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
 
+from synthgen.config import Problem, RecipeError
 from synthgen.document_labels import derive_document_labels
 from synthgen.errors import PlacementError
 from synthgen.files import atomic_write_bytes, encode_image
 from synthgen.generators.base import SkipSample
+from synthgen.label_noise import apply_label_noise, clean_writer, noise_rng
 from synthgen.labels import derive_labels, precompute_polygons
 from synthgen.recipe import Recipe
 from synthgen.sample import TextSample
@@ -45,6 +48,9 @@ class SampleWorker:
         self.labels = recipe.head.labels
         self.polygons = any(w.needs_polygons for w in self.writers)
         self.image_config = recipe.head.output.image
+        self.noise = self.labels.noise
+        self.clean = None if self.noise is None else clean_writer(recipe, root, self.generator)
+        self.class_names = [c.name for c in self.generator.categories()]
 
     def __call__(self, index: int) -> bytes:
         """Makes sample ``index`` and returns its manifest line."""
@@ -65,8 +71,18 @@ class SampleWorker:
             objects, document = derive_document_labels(sample, derive_labels(sample))
         else:
             objects = derive_labels(sample, self.labels.min_visibility, self.labels.min_area)
-        if self.polygons:
+        if self.polygons or self.clean is not None:
             precompute_polygons(objects)
+        clean, noise = objects, None
+        if self.noise is not None:
+            if document is not None:
+                raise RecipeError(
+                    [Problem(("labels", "noise"), "not supported for document pages")]
+                )
+            result = apply_label_noise(
+                objects, self.noise, self.class_names, noise_rng(self.recipe.seed, index)
+            )
+            objects, noise = result.objects, {"changes": result.changes, "counts": result.counts}
 
         fmt = self.image_config.format
         stem = sample_stem(index)
@@ -75,6 +91,8 @@ class SampleWorker:
         atomic_write_bytes(self.root / ref.file, data)
         labeled = LabeledSample(ref, objects, sample.camera, sample.depth, document)
         fragments = {w.name: w.write(labeled) for w in self.writers}
+        if self.clean is not None:
+            fragments[self.clean.name] = self.clean.write(replace(labeled, objects=clean))
         record: dict[str, Any] = {
             "index": index,
             "status": "ok",
@@ -83,6 +101,8 @@ class SampleWorker:
             "labels": {k: v for k, v in fragments.items() if v is not None},
             "plan": sample.plan,
         }
+        if noise is not None:
+            record["noise"] = noise
         return _dumps(record)
 
 

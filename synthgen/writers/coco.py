@@ -78,7 +78,8 @@ class CocoWriter(Writer):
         return fragment
 
     def _annotation(self, obj: ObjectLabel) -> dict[str, Any]:
-        if obj.source is not None and obj.source.format == self.name:
+        # CocoWriter.name, not self.name: subclasses (label noise's clean COCO) write COCO too.
+        if obj.source is not None and obj.source.format == CocoWriter.name:
             # An untouched annotation read from COCO goes back as it came, its own
             # segmentation encoding and extra fields included.
             ann = {"category_id": self.category_ids[obj.category], **obj.source.record}
