@@ -208,7 +208,9 @@ def _warp_instance(
     if keypoints is not None:
         # Keypoints are continuous coordinates (pixel x covers [x, x+1)); H is on centres.
         pts = (keypoints.astype(np.float64) - 0.5).reshape(-1, 1, 2)
+        absent = ~np.isfinite(keypoints).all(axis=1)
         keypoints = cv2.perspectiveTransform(pts, mat).reshape(-1, 2) + 0.5
+        keypoints[absent] = np.nan  # OpenCV maps NaN to 0: a missing keypoint stays missing
         if order is not None:
             keypoints = keypoints[order]
     depth = inst.keypoint_depth

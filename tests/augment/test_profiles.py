@@ -191,6 +191,27 @@ def test_hflip_swaps_left_and_right_keypoints():
     assert label.bbox_xyxy == (80, 20, 120, 60)
 
 
+@pytest.mark.parametrize("op", [{"op": "hflip"}, {"op": "rotate", "degrees": 10.0}])
+def test_a_missing_keypoint_stays_missing_through_a_warp(op):
+    image = np.zeros((H, W, 3), np.uint8)
+    imap = np.zeros((H, W), np.uint16)
+    imap[20:60, 40:80] = 1
+    kps = np.array([[60.0, 40.0], [np.nan, np.nan], [70.5, 30.0]])  # no left eye
+    inst = Instance(
+        1, "face", amodal_mask=np.ones((40, 40), bool), amodal_origin=(40, 20), keypoints=kps
+    )
+    step = (
+        op
+        if op["op"] == "hflip"
+        else profile("rotate", degrees=[10, 10]).draw(np.random.default_rng(0))
+    )
+    (label,) = derive_labels(apply_plan(Sample(image, imap, [inst]), [step], CATS))
+    assert label.keypoints is not None
+    flags = label.keypoints[:, 2].tolist()
+    # OpenCV maps NaN to (0, 0); the keypoint must stay absent, not become visible there.
+    assert flags.count(0) == 1 and flags.count(2) == 2
+
+
 PHOTOMETRIC = [n for n in PROFILE_NAMES if n not in GEOMETRIC and n != "occluder"]
 
 
