@@ -1,11 +1,13 @@
 """synthgen augment against raw albumentations on the same images, same run.
 
     python benchmarks/augment.py                          # hflip,rotate on 40 images x 2
+    python benchmarks/augment.py --num 200 --image-format png
     python benchmarks/augment.py --profile night,fog --num 100 --workers 2
 
 The source is a quickstart dataset (640x480, COCO with masks) made first. The baseline
 does images only, as a training loader would: decode, one albumentations Compose with the
-same ops, encode and write, in a pool of the same size. synthgen adds what labels need:
+same ops, encode (JPEG 95 by default, as synthgen writes) and write, in a pool of the same
+size; both sides count their pool's start. synthgen adds what labels need:
 reading the annotations, rasterizing masks, warping the instance map and every mask,
 deriving boxes/polygons/visibility, writing COCO and the manifest. The ratio
 synthgen / baseline is the figure that travels between machines.
@@ -56,12 +58,12 @@ def _raw_one(job: tuple[Path, Path]) -> None:
     assert _pipeline is not None
     image = cv2.cvtColor(cv2.imread(str(src)), cv2.COLOR_BGR2RGB)
     out = _pipeline(image=image)["image"]
-    cv2.imwrite(str(dst), cv2.cvtColor(out, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(dst), cv2.cvtColor(out, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
 
 
-def bench_raw(images: list[Path], names: list[str], per_image: int, workers: int) -> dict:
+def bench_raw(images: list[Path], names: list[str], per_image: int, workers: int, fmt: str) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="bench-albu-"))
-    jobs = [(p, tmp / f"{i:06d}_{k}.png") for i, p in enumerate(images) for k in range(per_image)]
+    jobs = [(p, tmp / f"{i:06d}_{k}.{fmt}") for i, p in enumerate(images) for k in range(per_image)]
     try:
         with RssSampler(tmp, []) as rss:
             t0 = time.perf_counter()
@@ -79,6 +81,7 @@ def main() -> None:
     parser.add_argument("--num", type=int, default=40, help="source images")
     parser.add_argument("--per-image", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--image-format", default="jpg", choices=["jpg", "png"])
     args = parser.parse_args()
     names = [n.strip() for n in args.profile.split(",")]
     missing = [n for n in names if n not in RAW]
@@ -91,13 +94,14 @@ def main() -> None:
         generate_dataset(load_recipe(QUICKSTART, num=args.num), src, workers=args.workers,
                          progress=False)  # fmt: skip
         images = sorted((src / "images").iterdir())
-        raw = bench_raw(images, names, args.per_image, args.workers)
+        raw = bench_raw(images, names, args.per_image, args.workers, args.image_format)
         recipe = augment_recipe(
             src / "annotations" / "instances.json",
             profiles=parse_profiles(args.profile),
             formats=["coco"],
             per_image=args.per_image,
             seed=0,
+            image_format=args.image_format,
         )
         ours = time_generate(recipe, args.workers)
     finally:
