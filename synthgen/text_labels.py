@@ -18,10 +18,17 @@ from synthgen.sample import Span, TextSample
 
 TOKENIZER = "synthgen-whitespace-punct-v1"
 
-_OPENING = set("\"'([{«„“‘¿¡")
-_CLOSING = set(".,;:!?)]}\"'»“”’…")
+_OPENING_CHARS = "\"'([{«„“‘¿¡"
+_CLOSING_CHARS = ".,;:!?)]}\"'»“”’…"
+_OPENING, _CLOSING = set(_OPENING_CHARS), set(_CLOSING_CHARS)
 _ELISION = re.compile(r"(?i)(?:qu|[cdjlmnst])['’](?=\w)")
 _CHUNK = re.compile(r"\S+")
+# Most sentences have no apostrophe (no elision, no possessive) and no chunk that starts
+# with opening punctuation: the rules then come down to "each chunk is a word up to its
+# last character that is not closing punctuation, then one token per closing character",
+# which _SIMPLE_TOKEN finds in one pass.
+_NOT_SIMPLE = re.compile(rf"(?<!\S)[{re.escape(_OPENING_CHARS)}]|['’]")
+_SIMPLE_TOKEN = re.compile(rf"\S(?:\S*[^\s{re.escape(_CLOSING_CHARS)}])?")
 
 
 class SpanAlignmentError(SynthgenError):
@@ -47,6 +54,13 @@ def tokenize(text: str) -> list[tuple[int, int]]:
     >>> [("Anna's (new) car."[s:e]) for s, e in tokenize("Anna's (new) car.")]
     ['Anna', "'s", '(', 'new', ')', 'car', '.']
     """
+    if _NOT_SIMPLE.search(text) is None:
+        return [match.span() for match in _SIMPLE_TOKEN.finditer(text)]
+    return _tokenize_by_rules(text)
+
+
+def _tokenize_by_rules(text: str) -> list[tuple[int, int]]:
+    """``tokenize`` for any text, applying the rules one whitespace chunk at a time."""
     tokens: list[tuple[int, int]] = []
     for match in _CHUNK.finditer(text):
         start, end = match.span()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from seqeval.scheme import IOB2, IOBES, Entities
 
 from synthgen.sample import Span
-from synthgen.text_labels import SpanAlignmentError, bioes, iob2, tokenize
+from synthgen.text_labels import SpanAlignmentError, _tokenize_by_rules, bioes, iob2, tokenize
 
 
 def _words(text: str) -> list[str]:
@@ -28,6 +30,17 @@ def test_tokens_cover_every_non_space_character(text, words):
     assert _words(text) == words
     covered = "".join(text[s:e] for s, e in tokenize(text))
     assert covered == "".join(text.split())
+
+
+# Letters that elide (l', qu'), possessive s, digits, spaces and every punctuation mark the
+# rules treat specially, so that both of tokenize's paths are exercised.
+_TEXT = st.text(alphabet=list("ablqusSé1 \t\n'’\"([{«„“‘¿¡.,;:!?)]}»”…-@"), max_size=24)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_TEXT)
+def test_the_fast_path_gives_the_rules_tokens(text):
+    assert tokenize(text) == _tokenize_by_rules(text)
 
 
 def test_iob2_tags_decode_to_the_spans_in_seqevals_strict_mode():

@@ -78,6 +78,14 @@ class Generator(ABC, Generic[C]):
         is ``plan(rng)``."""
         return self.plan(rng)
 
+    def plan_index(self, seed: int, index: int) -> dict[str, Any]:
+        """The plan of sample ``index`` of a run with ``seed``: what the run engine calls.
+
+        By default the sample gets its own rng, ``np.random.default_rng([seed, index])``.
+        A generator whose samples cost less than creating that rng (20-30 us; text) may
+        draw more cheaply, as long as the plan stays a function of (seed, index) alone."""
+        return self.plan_sample(np.random.default_rng([seed, index]), seed, index)
+
     @abstractmethod
     def render(self, plan: dict[str, Any]) -> Sample:
         """Renders a plan; deterministic, uses no randomness."""

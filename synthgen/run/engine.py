@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from tqdm import tqdm
 
 from synthgen import __version__
@@ -97,7 +98,7 @@ def generate_dataset(
     executor = make_executor(workers or default_workers())
     began = time.perf_counter()
     try:
-        _execute(recipe, root, manifest, executor, start, progress, summary)
+        noise_counts = _execute(recipe, root, manifest, executor, writers, start, progress, summary)
     except BaseException as err:
         executor.close()
         manifest.close()
@@ -106,7 +107,6 @@ def generate_dataset(
         raise
     summary.seconds = time.perf_counter() - began
 
-    noise_counts = _finalize(writers, manifest, summary)
     if noise is not None:
         summary.noise = noise_report(noise, noise_counts)
         atomic_write_text(root / NOISE_REPORT, json.dumps(summary.noise, indent=2) + "\n")
@@ -120,11 +120,19 @@ def _execute(
     root: Path,
     manifest: Manifest,
     executor: Executor,
+    writers: list[Writer],
     start: int,
     progress: bool,
     summary: RunSummary,
-) -> None:
-    """Streams sample records into the manifest, in index order, as they arrive."""
+) -> Counter[str]:
+    """Streams sample records into the manifest and the writers, in index order, as they
+    arrive: the writers assemble their dataset-level files while the workers make samples
+    (on a resumed run they first get the records already in the manifest). Returns the
+    label noise counts summed over the samples (empty without noise)."""
+    records = _Records(writers, summary)
+    if start:
+        for rec in manifest.records():
+            records.add(rec)
     manifest.open()
     bar = tqdm(
         total=recipe.num,
@@ -139,6 +147,7 @@ def _execute(
     with bar:
         for line in executor.map(recipe, root, range(start, recipe.num)):
             manifest.append(line)
+            records.add(orjson.loads(line))
             summary.made += 1
             bar.update(1)
             if time.monotonic() - last_flush > 1.0:
@@ -146,6 +155,8 @@ def _execute(
                 last_flush = time.monotonic()
     manifest.close()
     executor.close()
+    records.end()
+    return records.noise
 
 
 def _prepare_output(
@@ -204,35 +215,42 @@ def _run_info(recipe: Recipe, fingerprint: dict[str, Any], status: str) -> dict[
     }
 
 
-def _finalize(writers: list[Writer], manifest: Manifest, summary: RunSummary) -> Counter[str]:
-    """One pass over the manifest feeds every writer's dataset-level files and the counts;
-    returns the label noise counts summed over the samples (empty without noise)."""
-    noise: Counter[str] = Counter()
-    for writer in writers:
-        writer.begin()
-    summary.ok = summary.skipped = 0
-    summary.objects = Counter()
-    summary.attributes = {}
-    for rec in manifest.records():
+class _Records:
+    """Feeds every finished record to the writers, in index order, and counts it."""
+
+    def __init__(self, writers: list[Writer], summary: RunSummary) -> None:
+        self.writers = writers
+        self.summary = summary
+        self.attributes: Counter[tuple[str, str]] = Counter()  # (name, value)
+        self.noise: Counter[str] = Counter()  # label noise counts summed over the samples
+        for writer in writers:
+            writer.begin()
+
+    def add(self, rec: dict[str, Any]) -> None:
         if rec["status"] != "ok":
-            summary.skipped += 1
-            continue
-        summary.ok += 1
-        summary.objects.update(rec["objects"])
-        if "noise" in rec:
-            noise.update(rec["noise"]["counts"])
-        for name, value in rec.get("attributes", {}).items():
-            summary.attributes.setdefault(name, Counter())[value] += 1
+            self.summary.skipped += 1
+            return
+        self.summary.ok += 1
+        # Plain loops: Counter.update's Mapping check costs more than these few items.
+        for category, count in rec["objects"].items():
+            self.summary.objects[category] += count
+        for pair in rec.get("attributes", {}).items():
+            self.attributes[pair] += 1
+        for kind, count in rec.get("noise", {}).get("counts", {}).items():
+            self.noise[kind] += count
         img = rec.get("image")
         ref = img and ImageRef(
             rec["index"], Path(img["file"]).stem, img["file"], img["width"], img["height"]
         )
         text = rec.get("text")
-        for writer in writers:
+        for writer in self.writers:
             writer.add(Fragment(ref, rec["labels"].get(writer.name), rec["index"], text))
-    for writer in writers:
-        writer.end()
-    return noise
+
+    def end(self) -> None:
+        for writer in self.writers:
+            writer.end()
+        for (name, value), count in self.attributes.items():
+            self.summary.attributes.setdefault(name, Counter())[value] = count
 
 
 def _counts(summary: RunSummary) -> dict[str, Any]:

@@ -74,8 +74,7 @@ class Manifest:
 
     def append(self, line: bytes) -> None:
         assert self._file is not None
-        self._file.write(line)
-        self._file.write(b"\n")
+        self._file.write(line + b"\n")
 
     def flush(self) -> None:
         if self._file is not None:

@@ -1,7 +1,8 @@
 """Makes one sample end to end: seed, generate, derive labels, write every file.
 
-Sample ``i`` uses ``np.random.default_rng([seed, i])`` and nothing else that varies, so
-its bytes are the same in any process, in any order, on a resumed run.
+Sample ``i``'s plan is ``generator.plan_index(seed, i)``: by default from its own
+``np.random.default_rng([seed, i])``, and from nothing else that varies, so its bytes are
+the same in any process, in any order, on a resumed run.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 
 from synthgen.config import Problem, RecipeError
@@ -33,10 +33,6 @@ def sample_stem(index: int) -> str:
     return f"{index:08d}"
 
 
-def sample_seed(seed: int, index: int) -> np.random.Generator:
-    return np.random.default_rng([seed, index])
-
-
 class SampleWorker:
     """Owns a generator and the writers for the lifetime of a worker process."""
 
@@ -54,9 +50,8 @@ class SampleWorker:
 
     def __call__(self, index: int) -> bytes:
         """Makes sample ``index`` and returns its manifest line."""
-        rng = sample_seed(self.recipe.seed, index)
         try:
-            plan = self.generator.plan_sample(rng, self.recipe.seed, index)
+            plan = self.generator.plan_index(self.recipe.seed, index)
         except SkipSample as skip:
             return _dumps({"index": index, "status": "skipped", "reason": str(skip)})
         except PlacementError as err:

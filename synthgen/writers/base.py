@@ -3,9 +3,11 @@
 Writers only encode: they receive labels already derived from pixels (ObjectLabel) and
 never compute a box or mask themselves. Per-sample files are written in the workers by
 ``write``, which may return a small JSON fragment. Files that span the dataset (a COCO
-JSON, a class list) are assembled in the main process: ``begin``, then ``add`` for every
-finished sample in index order (the manifest is read once for all writers), then ``end``.
-Memory stays flat because fragments stream through.
+JSON, a class list) are assembled in the main process while the workers run: ``begin``,
+then ``add`` for every finished sample in index order as its manifest record arrives (on
+a resumed run, first the records already in the manifest), then ``end`` after the last.
+Memory stays flat because fragments stream through; dataset-level files keep temp names
+until ``end``.
 """
 
 from __future__ import annotations
@@ -128,7 +130,7 @@ class Writer:
         return None
 
     def begin(self) -> None:
-        """Starts dataset-level files (main process, after every sample is written)."""
+        """Starts dataset-level files (main process, before the first ``add``)."""
 
     def add(self, fragment: Fragment) -> None:
         """Takes one finished sample's fragment; called in sample order."""

@@ -216,6 +216,7 @@ class BopWriter(Writer):
 
     def begin(self) -> None:
         self._scene: _SceneFiles | None = None
+        self._written: list[_SceneFiles] = []  # renamed at the end, when the run is complete
         self._camera: tuple[Any, ...] | None = None
         self._constant_camera = True
 
@@ -235,6 +236,8 @@ class BopWriter(Writer):
 
     def end(self) -> None:
         self._close_scene()
+        for scene in self._written:
+            scene.publish()
         path = self.root / CAMERA_FILE
         # camera.json cannot hold a K that varies, nor skew (K[0][1]); scene_camera.json can.
         if self._camera is None or not self._constant_camera or self._camera[1] != 0:
@@ -255,6 +258,7 @@ class BopWriter(Writer):
     def _close_scene(self) -> None:
         if self._scene is not None:
             self._scene.close()
+            self._written.append(self._scene)
             self._scene = None
 
 
@@ -283,9 +287,13 @@ class _SceneFiles:
         self.count += 1
 
     def close(self) -> None:
-        for name, f in self.files.items():
+        for f in self.files.values():
             f.write(b"\n}\n")
             f.close()
+
+    def publish(self) -> None:
+        """Gives the closed files their final names."""
+        for name in self.files:
             final = self.root / self.folder / f"{name}.json"
             os.replace(final.with_name(final.name + PARTIAL_SUFFIX), final)
 

@@ -113,9 +113,10 @@ class ConllWriter(TextWriter):
             self._out.write("-DOCSTART- O\n\n")
 
     def emit(self, index: int, record: dict[str, Any]) -> None:
+        text = record["text"]
         tags = record["tags"] if self.config.scheme == "iob2" else bioes(record["tags"])
-        lines = [f"{w} {t}" for w, t in zip(_words(record), tags, strict=True)]
-        self._out.write("\n".join(lines) + "\n\n")
+        lines = [f"{text[s:e]} {t}\n" for (s, e), t in zip(record["tokens"], tags, strict=True)]
+        self._out.write("".join(lines) + "\n")
 
     def check(self) -> None:
         for category in self.categories:
@@ -136,6 +137,7 @@ class JsonlWriter(TextWriter):
     name = "jsonl"
     owns = ("jsonl",)
     folder, file = "jsonl", "data.jsonl"
+    binary = True
 
     def emit(self, index: int, record: dict[str, Any]) -> None:
         text = record["text"]
@@ -152,7 +154,7 @@ class JsonlWriter(TextWriter):
             **record["classes"],
             "attributes": record["attributes"],
         }
-        self._out.write(_json(line) + "\n")
+        self._out.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
 
 
 class HuggingFaceWriter(TextWriter):
@@ -164,6 +166,7 @@ class HuggingFaceWriter(TextWriter):
     name = "hf"
     owns = ("hf",)
     folder, file = "hf", "train.jsonl"
+    binary = True
 
     def begin(self) -> None:
         super().begin()
@@ -184,7 +187,7 @@ class HuggingFaceWriter(TextWriter):
             line[name] = value
             if name not in self._attributes:
                 self._attributes.append(name)
-        self._out.write(_json(line) + "\n")
+        self._out.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
 
     def finish(self) -> None:
         atomic_write_text(self.root / self.folder / "README.md", self._card())

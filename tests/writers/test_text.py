@@ -94,7 +94,9 @@ def test_hf_card_declares_every_column_and_the_ids_decode(corpus):
 
 def test_hf_layout_loads_with_datasets_and_the_features_decode(corpus):
     datasets = pytest.importorskip("datasets")
-    ds = datasets.load_dataset(str(corpus / "hf"), split="train")
+    # A cache of its own: datasets' default cache can hand back an earlier run's rows.
+    cache = corpus.parent / "hf-cache"
+    ds = datasets.load_dataset(str(corpus / "hf"), split="train", cache_dir=str(cache))
     records = _records(corpus)
     assert len(ds) == len(records)
     tag_names = ds.features["ner_tags"].feature.names

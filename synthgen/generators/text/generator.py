@@ -4,6 +4,11 @@
 the sample index), then a template of that class in the locale's language, one
 alternative per ``[a|b]`` group and one value per slot. ``render`` concatenates the parts
 and records each entity's [start, end) as its value is appended.
+
+A sentence takes less time than creating a numpy Generator, so in a run sample i does not
+get its own ``default_rng([seed, i])``: its random numbers are its row in a block of
+uniforms that one rng draws for 256 neighbouring samples (``balance.Uniforms``), still a
+function of (seed, i) alone.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from synthgen.config import Problem, RecipeError
-from synthgen.generators.balance import Categorical
+from synthgen.generators.balance import Categorical, Uniforms
 from synthgen.generators.base import Generator
 from synthgen.generators.text.config import TextConfig
 from synthgen.generators.text.template import Choice, Part, Slot, parse
@@ -27,7 +32,7 @@ class TextGenerator(Generator[TextConfig]):
     config_type = TextConfig
     modality: ClassVar[str] = "text"
     provides: ClassVar[frozenset[str]] = frozenset({"text"})
-    chunk: ClassVar[int] = 256  # samples per task sent to a worker: they are tiny
+    chunk: ClassVar[int] = 1024  # samples per task sent to a worker: they are tiny
 
     def __init__(self, config: TextConfig, base_dir: Path) -> None:
         super().__init__(config, base_dir)
@@ -47,6 +52,17 @@ class TextGenerator(Generator[TextConfig]):
         weights = config.class_weights()
         self.classes = Categorical(weights, mode, "class") if weights else None
         self.pools = ValuePools(config.pool_size, config.slots)
+        self.entities = {
+            p.name: self._entity(p.name)
+            for parts in self.templates.values()
+            for template in parts
+            for p in template
+            if isinstance(p, Slot)
+        }
+        # Uniforms per sample: the locale, the class, the template, one per attribute,
+        # then one per part of the longest template (a literal's number goes unused).
+        longest = max(len(t) for parts in self.templates.values() for t in parts)
+        self.uniforms = Uniforms(3 + len(self.attributes) + longest, "text")
 
     def categories(self) -> list[Category]:
         """Entity types, in a fixed order (built-in slots first, then custom ones)."""
@@ -73,27 +89,38 @@ class TextGenerator(Generator[TextConfig]):
 
     # ------------------------------------------------------------------ plan
 
+    def plan_index(self, seed: int, index: int) -> dict[str, Any]:
+        """The plan of sample ``index`` in a run: from its row of block uniforms."""
+        return self._plan(self.uniforms.row(seed, index), seed, index)
+
     def plan_sample(self, rng: np.random.Generator, seed: int, index: int) -> dict[str, Any]:
-        locale = self.locales.draw(rng, seed, index)
-        attributes = {n: c.draw(rng, seed, index) for n, c in self.attributes.items()}
-        label = self.classes.draw(rng, seed, index) if self.classes else None
+        return self._plan(rng.random(self.uniforms.width).tolist(), seed, index)
+
+    def plan(self, rng: np.random.Generator) -> dict[str, Any]:
+        return self.plan_sample(rng, 0, 0)
+
+    def _plan(self, u: list[float], seed: int, index: int) -> dict[str, Any]:
+        """The plan from the sample's uniform numbers: u[0] the locale, u[1] the class,
+        u[2] the template, then one per attribute and one per part of the template."""
+        locale = self.locales.draw(u[0], seed, index)
+        label = self.classes.draw(u[1], seed, index) if self.classes else None
+        draws = zip(self.attributes.items(), u[3:], strict=False)
+        attributes = {name: c.draw(x, seed, index) for (name, c), x in draws}
         lang = language(locale)
         pool = self.by_class[(lang, label)]
-        k = pool[int(rng.integers(len(pool)))]
+        k = pool[int(u[2] * len(pool))]
+        gender = attributes.get("gender")
         choices, values = [], []
-        for part in self.templates[lang][k]:
+        for part, x in zip(self.templates[lang][k], u[3 + len(attributes) :], strict=False):
             if isinstance(part, Choice):
-                choices.append(int(rng.integers(len(part.options))))
+                choices.append(int(x * len(part.options)))
             elif isinstance(part, Slot):
-                options = self.pools.pool(part.name, locale, attributes.get("gender"))
-                values.append(options[int(rng.integers(len(options)))])
+                options = self.pools.pool(part.name, locale, gender)
+                values.append(options[int(x * len(options))])
         plan: dict[str, Any] = {"locale": locale, "template": f"{lang}/{k}"}
         if label is not None:
             plan["class"] = label
         return plan | {"attributes": attributes, "choices": choices, "values": values}
-
-    def plan(self, rng: np.random.Generator) -> dict[str, Any]:
-        return self.plan_sample(rng, 0, 0)
 
     # ------------------------------------------------------------------ render
 
@@ -105,19 +132,19 @@ class TextGenerator(Generator[TextConfig]):
         for part in self.templates[lang][int(k)]:
             if isinstance(part, str):
                 piece = part
+                if piece.startswith(".") and text.endswith("."):
+                    piece = piece[1:]  # "... Hering MBA." ends the sentence: no second period
             elif isinstance(part, Choice):
                 piece = part.options[next(choices)]
             else:
                 piece = next(values)  # never starts or ends with a space
-                entity = self._entity(part.name)
+                entity = self.entities[part.name]
                 if entity is not None:
                     spans.append(Span(len(text), len(text) + len(piece), entity, piece))
             # One space between words whatever the alternatives chose: no double spaces,
-            # none at the start (a slot's offsets are taken after this, so they stay exact).
-            if (not text or text.endswith(" ")) and piece.startswith(" "):
+            # none at the start (values never start with a space: their offsets stay exact).
+            if piece.startswith(" ") and (not text or text.endswith(" ")):
                 piece = piece.lstrip(" ")
-            if isinstance(part, str) and text.endswith(".") and piece.startswith("."):
-                piece = piece[1:]  # "... Hering MBA." ends the sentence: no second period
             text += piece
         text = text.rstrip(" ")  # values never end with a space: no span reaches here
         classes = {self.config.classes.task: plan["class"]} if self.config.classes else {}

@@ -93,6 +93,25 @@ def test_same_bytes_with_one_or_two_workers(recipe_data, tmp_path):
     assert tree_bytes(tmp_path / "a") == tree_bytes(tmp_path / "b")
 
 
+def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path):
+    # Sample mode and more samples than a block of uniforms: every draw comes from them.
+    data = text_recipe(mode="sample") | {"num": 700}
+    formats = ("jsonl", "conll")
+    _run(data, tmp_path / "full", workers=1, formats=formats)
+    out = tmp_path / "cut"
+    _run(data, out, workers=1, formats=formats)
+    # Simulate a kill inside the second block: 300 records and half of the next one.
+    lines = (out / "manifest.jsonl").read_bytes().splitlines(keepends=True)
+    (out / "manifest.jsonl").write_bytes(b"".join(lines[:300]) + lines[300][:40])
+    (out / "jsonl" / "data.jsonl").unlink()
+    info = json.loads((out / "run.json").read_text())
+    (out / "run.json").write_text(json.dumps({**info, "status": "running"}))
+    recipe = build_recipe(data | {"output": {"formats": list(formats)}}, base_dir=out.parent)
+    summary = generate_dataset(recipe, out, workers=2, resume=True, progress=False)
+    assert summary.made == 400
+    assert tree_bytes(out) == tree_bytes(tmp_path / "full")
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
