@@ -112,15 +112,20 @@ def derive_labels(
     untouched instance read from a dataset keeps its source label and is always kept: the
     thresholds are for what synthgen hides, not for what the dataset holds.
     """
-    # One pass over the map finds every id's tight box (C, in scipy), instead of one
-    # search per instance: pages and text lines hold hundreds of small instances.
-    windows = ndimage.find_objects(sample.instance_map)
+    found: list[Any] | None = None
     labels = []
     for inst in sample.instances:
         if inst.source is not None and source_intact(sample, inst):
             labels.append(_source_label(sample, inst, inst.source))
             continue
-        window = windows[inst.id - 1] if inst.id <= len(windows) else None
+        if inst.amodal_mask is not None:
+            window = _search(sample.instance_map, inst)
+        else:
+            # No patch to search in: one pass over the map (C, in scipy) finds every id's
+            # tight box at once; on a 640x480 map it costs as much as ten patch searches.
+            if found is None:
+                found = ndimage.find_objects(sample.instance_map)
+            window = found[inst.id - 1] if inst.id <= len(found) else None
         label = _label_instance(sample, inst, window)
         if label is None or label.area < min_area or label.visibility < min_visibility:
             continue
@@ -251,6 +256,22 @@ def _source_label(sample: Sample, inst: Instance, source: SourceLabel) -> Object
         source=source,
         box_only=inst.box_only,
     )
+
+
+def _search(imap: np.ndarray, inst: Instance) -> tuple[slice, slice] | None:
+    """The tight box of the instance's pixels, searched in its amodal patch (clipped to
+    the image): where it can be visible."""
+    assert inst.amodal_mask is not None
+    height, width = imap.shape
+    ox, oy = inst.amodal_origin
+    ph, pw = inst.amodal_mask.shape
+    x0, y0, x1, y1 = max(ox, 0), max(oy, 0), min(ox + pw, width), min(oy + ph, height)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    box = geometry.bbox_xyxy(imap[y0:y1, x0:x1] == inst.id)
+    if box is None:
+        return None
+    return slice(y0 + box[1], y0 + box[3]), slice(x0 + box[0], x0 + box[2])
 
 
 def _amodal_inside(inst: Instance, height: int, width: int) -> np.ndarray:
