@@ -13,18 +13,11 @@ import numpy as np
 from pydantic import Field
 
 from synthgen.config import Probability, StrictModel
+from synthgen.generators.document.degrade import draw_seed, rounded
+
+__all__ = ["Op", "Step", "draw_seed", "rounded"]
 
 Step = dict[str, Any]
-
-
-def rounded(value: float) -> float:
-    """Plans are provenance records read by people; 5 decimals are far below a pixel."""
-    return round(float(value), 5)
-
-
-def draw_seed(rng: np.random.Generator) -> int:
-    """A seed for what an op leaves to chance inside (noise values, drop positions)."""
-    return int(rng.integers(0, 2**31 - 1))
 
 
 class Op(StrictModel):

@@ -50,12 +50,13 @@ Plan = list[dict[str, Any]]
 # ---------------------------------------------------------------------------- config
 
 
-def _r(value: float) -> float:
-    # Plans are provenance records read by people; 5 decimals are far below a pixel.
+def rounded(value: float) -> float:
+    """Plans are provenance records read by people; 5 decimals are far below a pixel."""
     return round(float(value), 5)
 
 
-def _seed(rng: np.random.Generator) -> int:
+def draw_seed(rng: np.random.Generator) -> int:
+    """A seed for what a step leaves to chance inside (noise values, pixel positions)."""
     return int(rng.integers(0, 2**31 - 1))
 
 
@@ -77,7 +78,11 @@ class RotateConfig(_Step):
     fill: RGB = Field(SCANNER_GREY, description="RGB colour of the uncovered scanner bed")
 
     def draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        return {"op": self.op, "degrees": _r(self.degrees.sample(rng)), "fill": list(self.fill)}
+        return {
+            "op": self.op,
+            "degrees": rounded(self.degrees.sample(rng)),
+            "fill": list(self.fill),
+        }
 
 
 class PerspectiveConfig(_Step):
@@ -92,7 +97,7 @@ class PerspectiveConfig(_Step):
 
     def draw(self, rng: np.random.Generator) -> dict[str, Any]:
         s = self.strength.sample(rng)
-        corners = [[_r(rng.uniform(0, s)), _r(rng.uniform(0, s))] for _ in range(4)]
+        corners = [[rounded(rng.uniform(0, s)), rounded(rng.uniform(0, s))] for _ in range(4)]
         return {"op": self.op, "corners": corners, "fill": list(self.fill)}
 
 
@@ -103,7 +108,7 @@ class BlurConfig(_Step):
     )
 
     def draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        return {"op": self.op, "sigma": _r(self.sigma.sample(rng))}
+        return {"op": self.op, "sigma": rounded(self.sigma.sample(rng))}
 
 
 class MotionBlurConfig(_Step):
@@ -125,7 +130,7 @@ class MotionBlurConfig(_Step):
         # Odd kernels keep the blur centred on the ink, so labels stay where the ink is.
         odd = list(range(self.length.min | 1, self.length.max + 1, 2))
         length = int(odd[int(rng.integers(len(odd)))])
-        return {"op": self.op, "length": length, "angle": _r(self.angle.sample(rng))}
+        return {"op": self.op, "length": length, "angle": rounded(self.angle.sample(rng))}
 
 
 class NoiseConfig(_Step):
@@ -136,8 +141,8 @@ class NoiseConfig(_Step):
     per_channel: bool = Field(False, description="colour noise instead of grey sensor noise")
 
     def draw(self, rng: np.random.Generator) -> dict[str, Any]:
-        std = _r(self.std.sample(rng))
-        return {"op": self.op, "std": std, "per_channel": self.per_channel, "seed": _seed(rng)}
+        std = rounded(self.std.sample(rng))
+        return {"op": self.op, "std": std, "per_channel": self.per_channel, "seed": draw_seed(rng)}
 
 
 class JpegConfig(_Step):
@@ -163,7 +168,7 @@ class ContrastConfig(_Step):
 
     def draw(self, rng: np.random.Generator) -> dict[str, Any]:
         factor, shift = self.factor.sample(rng), self.brightness.sample(rng)
-        return {"op": self.op, "factor": _r(factor), "brightness": _r(shift)}
+        return {"op": self.op, "factor": rounded(factor), "brightness": rounded(shift)}
 
 
 class ShadowConfig(_Step):
@@ -187,9 +192,9 @@ class ShadowConfig(_Step):
             "op": self.op,
             "edge": ["left", "top", "right", "bottom"][int(rng.integers(4))],
             # Two depths, one at each end of the edge: a slanted, trapezoid shadow.
-            "depths": [_r(self.depth.sample(rng)), _r(self.depth.sample(rng))],
-            "strength": _r(self.strength.sample(rng)),
-            "softness": _r(self.softness.sample(rng)),
+            "depths": [rounded(self.depth.sample(rng)), rounded(self.depth.sample(rng))],
+            "strength": rounded(self.strength.sample(rng)),
+            "softness": rounded(self.softness.sample(rng)),
         }
 
 
@@ -224,12 +229,12 @@ class FoldConfig(_Step):
         return {
             "op": self.op,
             "orientation": axis,
-            "position": _r(self.position.sample(rng)),
-            "tilt": _r(self.tilt.sample(rng)),
-            "darkness": _r(self.darkness.sample(rng)),
-            "width": _r(self.width.sample(rng)),
-            "shade": _r(self.shade.sample(rng)),
-            "spread": _r(self.spread.sample(rng)),
+            "position": rounded(self.position.sample(rng)),
+            "tilt": rounded(self.tilt.sample(rng)),
+            "darkness": rounded(self.darkness.sample(rng)),
+            "width": rounded(self.width.sample(rng)),
+            "shade": rounded(self.shade.sample(rng)),
+            "spread": rounded(self.spread.sample(rng)),
             "side": 1 if rng.random() < 0.5 else -1,
         }
 
@@ -249,7 +254,7 @@ class InkBleedConfig(_Step):
         return {
             "op": self.op,
             "kernel": self.kernel.sample(rng),
-            "strength": _r(self.strength.sample(rng)),
+            "strength": rounded(self.strength.sample(rng)),
         }
 
 
@@ -265,9 +270,9 @@ class SaltPepperConfig(_Step):
     def draw(self, rng: np.random.Generator) -> dict[str, Any]:
         return {
             "op": self.op,
-            "amount": _r(self.amount.sample(rng)),
-            "salt": _r(self.salt.sample(rng)),
-            "seed": _seed(rng),
+            "amount": rounded(self.amount.sample(rng)),
+            "salt": rounded(self.salt.sample(rng)),
+            "seed": draw_seed(rng),
         }
 
 
