@@ -20,7 +20,7 @@ from synthgen.files import PARTIAL_SUFFIX, atomic_write_text
 from synthgen.label_noise import REPORT_FILE as NOISE_REPORT
 from synthgen.label_noise import check_label_noise, clean_writer, noise_report
 from synthgen.recipe import Recipe
-from synthgen.run.executor import Executor, default_workers, make_executor
+from synthgen.run.executor import Executor, SampleTask, default_workers, make_executor
 from synthgen.run.manifest import RUN_FILE, Manifest, read_run_info, write_run_info
 from synthgen.run.worker import IMAGES_DIR
 from synthgen.writers.base import Fragment, ImageRef, Writer
@@ -145,7 +145,7 @@ def _execute(
     )
     last_flush = time.monotonic()
     with bar:
-        for line in executor.map(recipe, root, range(start, recipe.num)):
+        for line in executor.map(SampleTask(recipe, root), range(start, recipe.num)):
             manifest.append(line)
             records.add(orjson.loads(line))
             summary.made += 1

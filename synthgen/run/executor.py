@@ -1,7 +1,8 @@
-"""Executors map the sample worker over indices and yield results in index order.
+"""Executors map a task over sample indices and yield its results in index order.
 
-The local executor is a process pool; each process builds its SampleWorker once (assets,
-caches, writers) and reuses it for every sample it makes. Results come back in index order
+A *task* is a small picklable description of per-index work (``SampleTask``: make and
+write sample ``i`` of a recipe). Each worker process builds the task's worker once (assets,
+caches, writers) and reuses it for every index it gets. Results come back in index order
 whatever finishes first, which is what makes the manifest and the dataset files
 independent of the worker count.
 """
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -18,10 +20,38 @@ from synthgen.files import quiet_opencv
 from synthgen.recipe import Recipe
 from synthgen.run.worker import SampleWorker
 
+IndexWorker = Callable[[int], bytes]
+
+
+class Task(Protocol):
+    """Picklable per-index work: ``worker()`` is called once per worker process."""
+
+    @property
+    def chunk(self) -> int:
+        """Indices per message sent to a worker."""
+        ...
+
+    def worker(self) -> IndexWorker: ...
+
+
+@dataclass(frozen=True)
+class SampleTask:
+    """Makes sample ``i`` of ``recipe`` under ``root`` and returns its manifest line."""
+
+    recipe: Recipe
+    root: Path
+
+    @property
+    def chunk(self) -> int:
+        return self.recipe.generator().chunk
+
+    def worker(self) -> IndexWorker:
+        return SampleWorker(self.recipe, self.root)
+
 
 class Executor(Protocol):
-    def map(self, recipe: Recipe, root: Path, indices: Sequence[int]) -> Iterator[bytes]:
-        """Yields the manifest line of each index, in the order of ``indices``."""
+    def map(self, task: Task, indices: Sequence[int]) -> Iterator[bytes]:
+        """Yields ``task``'s result for each index, in the order of ``indices``."""
         ...
 
     def close(self) -> None: ...
@@ -34,12 +64,21 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def prepare_worker_process() -> None:
+    """Settings every worker process needs before it builds its task's worker."""
+    # Mesa's software rasterizer starts a thread per core in every process: with one
+    # process per core those threads only fight each other (before any GL context exists).
+    os.environ.setdefault("LP_NUM_THREADS", "1")
+    _single_threaded_opencv()
+    quiet_opencv()
+
+
 class InlineExecutor:
     """Runs in the calling process: one worker, no start-up cost, easy to debug."""
 
-    def map(self, recipe: Recipe, root: Path, indices: Sequence[int]) -> Iterator[bytes]:
+    def map(self, task: Task, indices: Sequence[int]) -> Iterator[bytes]:
         _single_threaded_opencv()
-        worker = SampleWorker(recipe, root)
+        worker = task.worker()
         for index in indices:
             yield worker(index)
 
@@ -47,7 +86,7 @@ class InlineExecutor:
         pass
 
 
-_worker: SampleWorker | None = None
+_worker: IndexWorker | None = None
 
 
 def _single_threaded_opencv() -> None:
@@ -58,14 +97,10 @@ def _single_threaded_opencv() -> None:
     cv2.setNumThreads(1)
 
 
-def _init_worker(recipe: Recipe, root: Path) -> None:
+def _init_worker(task: Task) -> None:
     global _worker
-    # Mesa's software rasterizer starts a thread per core in every process: with one
-    # process per core those threads only fight each other (before any GL context exists).
-    os.environ.setdefault("LP_NUM_THREADS", "1")
-    _single_threaded_opencv()
-    quiet_opencv()
-    _worker = SampleWorker(recipe, root)
+    prepare_worker_process()
+    _worker = task.worker()
 
 
 def _run_index(index: int) -> bytes:
@@ -80,11 +115,10 @@ class ProcessExecutor:
         self.workers = workers
         self._pool: mp.pool.Pool | None = None
 
-    def map(self, recipe: Recipe, root: Path, indices: Sequence[int]) -> Iterator[bytes]:
+    def map(self, task: Task, indices: Sequence[int]) -> Iterator[bytes]:
         ctx = mp.get_context("spawn")
-        self._pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(recipe, root))
-        chunk = recipe.generator().chunk
-        yield from self._pool.imap(_run_index, indices, chunksize=chunk)
+        self._pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(task,))
+        yield from self._pool.imap(_run_index, indices, chunksize=task.chunk)
         self._pool.close()
         self._pool.join()
         self._pool = None
