@@ -2,6 +2,7 @@
 
     python benchmarks/scene3d.py                      # 640x480, 10 objects, 1 and 2 workers
     python benchmarks/scene3d.py --num 400 --format coco,depth,masks,bop
+    python benchmarks/scene3d.py --objects primitives   # the issue's "10 simple meshes"
 
 synthgen runs through the real engine: plan (stable poses, drop without interpenetration),
 RGB + depth + instance render, amodal masks, labels (boxes, visibility, 3D boxes, poses,
@@ -27,13 +28,13 @@ from synthgen.recipe import build_recipe
 WIDTH, HEIGHT, OBJECTS = 640, 480, 10
 
 
-def recipe(formats: list[str]) -> dict:
+def recipe(formats: list[str], objects: str) -> dict:
     return {
         "seed": 0,
         "generator": {
             "kind": "scene3d",
             "image": {"width": WIDTH, "height": HEIGHT},
-            "objects": {"source": {"builtin": "kitchen"}, "count": [OBJECTS, OBJECTS]},
+            "objects": {"source": {"builtin": objects}, "count": [OBJECTS, OBJECTS]},
             "support": {"kind": "table", "size": [0.7, 0.5]},
             "camera": {"distance": [0.8, 1.1]},
         },
@@ -42,8 +43,8 @@ def recipe(formats: list[str]) -> dict:
     }
 
 
-def bench_synthgen(num: int, workers: int, formats: list[str]) -> dict:
-    loaded = build_recipe(recipe(formats) | {"num": num}, base_dir=Path.cwd())
+def bench_synthgen(num: int, workers: int, formats: list[str], objects: str) -> dict:
+    loaded = build_recipe(recipe(formats, objects) | {"num": num}, base_dir=Path.cwd())
     return time_generate(loaded, workers)
 
 
@@ -52,7 +53,7 @@ def bench_synthgen(num: int, workers: int, formats: list[str]) -> dict:
 _state: dict = {}
 
 
-def _init_baseline(plans: list[dict], single_thread: bool) -> None:
+def _init_baseline(plans: list[dict], single_thread: bool, objects: str) -> None:
     if single_thread:
         os.environ.setdefault("LP_NUM_THREADS", "1")  # as synthgen's pool workers do
     os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
@@ -67,7 +68,7 @@ def _init_baseline(plans: list[dict], single_thread: bool) -> None:
         plans=plans,
         opengl_pose=opengl_pose,
         renderer=pyrender.OffscreenRenderer(WIDTH, HEIGHT),
-        models={m.name: m.mesh for m in builtin.kitchen_models()},
+        models={m.name: m.mesh for m in _MODEL_SETS[objects](builtin)()},
         scene=scene,
         nodes={},
         frame_nodes=[],
@@ -122,23 +123,29 @@ def _node(name: str, used: dict[str, int]):
     return pool[k]
 
 
-def bench_baseline(plans: list[dict], workers: int) -> dict:
+_MODEL_SETS = {
+    "kitchen": lambda builtin: builtin.kitchen_models,
+    "primitives": lambda builtin: builtin.primitive_models,
+}
+
+
+def bench_baseline(plans: list[dict], workers: int, objects: str) -> dict:
     t0 = time.perf_counter()
     if workers == 1:
-        _init_baseline(plans, single_thread=False)
+        _init_baseline(plans, single_thread=False, objects=objects)
         for i in range(len(plans)):
             _baseline_frame(i)
     else:
         ctx = mp.get_context("spawn")
-        with ctx.Pool(workers, initializer=_init_baseline, initargs=(plans, True)) as pool:
+        with ctx.Pool(workers, initializer=_init_baseline, initargs=(plans, True, objects)) as pool:
             pool.map(_baseline_frame, range(len(plans)), chunksize=8)
     seconds = time.perf_counter() - t0
     return {"rate": len(plans) / seconds}
 
 
-def _plans(num: int) -> list[dict]:
+def _plans(num: int, objects: str) -> list[dict]:
     """The scenes synthgen renders, planned once, so both sides draw the same frames."""
-    loaded = build_recipe(recipe(["coco"]) | {"num": num}, base_dir=Path.cwd())
+    loaded = build_recipe(recipe(["coco"], objects) | {"num": num}, base_dir=Path.cwd())
     generator = loaded.generator()
     return [generator.plan(np.random.default_rng([loaded.seed, i])) for i in range(num)]
 
@@ -148,11 +155,17 @@ def main() -> None:
     parser.add_argument("--num", type=int, default=300)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--format", default="coco,depth,masks", help="synthgen's writers")
+    parser.add_argument(
+        "--objects",
+        choices=sorted(_MODEL_SETS),
+        default="kitchen",
+        help="kitchen: 1,000-2,800-face models; primitives: 12-768-face solids",
+    )
     args = parser.parse_args()
     formats = args.format.split(",")
-    plans = _plans(args.num)
+    plans = _plans(args.num, args.objects)
     print(
-        f"{WIDTH}x{HEIGHT}, {OBJECTS} kitchen objects on a table, formats {args.format}, "
+        f"{WIDTH}x{HEIGHT}, {OBJECTS} {args.objects} objects on a table, formats {args.format}, "
         f"{args.num} frames, {os.cpu_count()} cores, renderer: {_renderer_name()}"
     )
     print(
@@ -160,8 +173,8 @@ def main() -> None:
         f"{'peak RSS MB':>11}"
     )
     for workers in args.workers:
-        ours = bench_synthgen(args.num, workers, formats)
-        base = bench_baseline(plans, workers)
+        ours = bench_synthgen(args.num, workers, formats, args.objects)
+        base = bench_baseline(plans, workers, args.objects)
         print(
             f"{workers:>7}  {ours['rate']:>12.1f}  {base['rate']:>12.1f}  "
             f"{ours['rate'] / base['rate']:>5.2f}  {ours['peak_mb']:>11.0f}"
