@@ -95,6 +95,11 @@ def _parse_balance(ctx: click.Context, param: click.Parameter, value: str | None
     callback=_parse_balance,
     help="class balance: uniform, or weights such as a=1,b=3 (text, composite, scene3d)",
 )
+@click.option(
+    "--shard-size",
+    type=click.IntRange(min=1),
+    help="write every S samples as a complete dataset of its own, --out/shard-00000/, ...",
+)
 @click.option("--resume", is_flag=True, help="continue an interrupted run in --out")
 @click.option("--overwrite", is_flag=True, help="replace an earlier run in --out")
 @click.option("--quiet", "-q", is_flag=True, help="no progress bar")
@@ -107,6 +112,7 @@ def generate(
     formats: str | None,
     locales: dict[str, float] | None,
     balance: Balance | None,
+    shard_size: int | None,
     resume: bool,
     overwrite: bool,
     quiet: bool,
@@ -127,15 +133,34 @@ def generate(
     )
     try:
         summary = generate_dataset(
-            loaded, out, workers=workers, resume=resume, overwrite=overwrite, progress=not quiet
+            loaded,
+            out,
+            workers=workers,
+            resume=resume,
+            overwrite=overwrite,
+            progress=not quiet,
+            shard_size=shard_size,
         )
     except KeyboardInterrupt:
+        again = f" --shard-size {shard_size}" if shard_size else ""
         click.echo(
-            f"\ninterrupted; continue with: synthgen generate {recipe} --out {out} --resume",
+            f"\ninterrupted; continue with: synthgen generate {recipe} --out {out}{again} --resume",
             err=True,
         )
         sys.exit(130)
     click.echo(str(summary))
+
+
+@main.command()
+@click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="output folder")
+def merge(shards: tuple[Path, ...], out: Path) -> None:
+    """Merge the SHARDS of a run made with --shard-size (shard-* folders, in any order, or
+    the run's folder) into one dataset in --out, the same bytes as an unsharded run."""
+    from synthgen.run.merge import merge_shards
+
+    summary = merge_shards(list(shards), out)
+    click.echo(f"{out}: {summary.ok} samples ({summary.skipped} skipped) merged")
 
 
 @main.command()

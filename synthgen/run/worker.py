@@ -19,12 +19,13 @@ from synthgen.document_labels import derive_document_labels
 from synthgen.errors import PlacementError
 from synthgen.files import atomic_write_bytes, encode_image
 from synthgen.generators.base import SkipSample
-from synthgen.label_noise import apply_label_noise, clean_writer, noise_rng
+from synthgen.label_noise import CleanCocoWriter, apply_label_noise, clean_writer, noise_rng
 from synthgen.labels import derive_labels, precompute_polygons
 from synthgen.recipe import Recipe
+from synthgen.run.shards import Layout
 from synthgen.sample import TextSample
 from synthgen.text_labels import SpanAlignmentError, derive_text_labels
-from synthgen.writers.base import ImageRef, LabeledSample
+from synthgen.writers.base import ImageRef, LabeledSample, Writer
 
 IMAGES_DIR = "images"
 
@@ -36,20 +37,31 @@ def sample_stem(index: int) -> str:
 class SampleWorker:
     """Owns a generator and the writers for the lifetime of a worker process."""
 
-    def __init__(self, recipe: Recipe, root: Path) -> None:
+    def __init__(self, recipe: Recipe, root: Path, layout: Layout | None = None) -> None:
         self.recipe = recipe
-        self.root = root
+        self.base = root
+        self.layout = layout or Layout()
         self.generator = recipe.generator()
-        self.writers = recipe.writers(root, self.generator)
         self.labels = recipe.head.labels
-        self.polygons = any(w.needs_polygons for w in self.writers)
         self.image_config = recipe.head.output.image
         self.noise = self.labels.noise
-        self.clean = None if self.noise is None else clean_writer(recipe, root, self.generator)
         self.class_names = [c.name for c in self.generator.categories()]
+        self._folders: dict[Path, tuple[list[Writer], CleanCocoWriter | None]] = {}
+        self._use(root)
+        self.polygons = any(w.needs_polygons for w in self.writers)
+
+    def _use(self, root: Path) -> None:
+        """Writes the next samples under ``root`` (the run's folder or a shard's)."""
+        if root not in self._folders:
+            gen = self.generator
+            clean = None if self.noise is None else clean_writer(self.recipe, root, gen)
+            self._folders[root] = (self.recipe.writers(root, gen), clean)
+        self.root = root
+        self.writers, self.clean = self._folders[root]
 
     def __call__(self, index: int) -> bytes:
         """Makes sample ``index`` and returns its manifest line."""
+        self._use(self.layout.folder(self.base, index))
         try:
             plan = self.generator.plan_index(self.recipe.seed, index)
         except SkipSample as skip:
