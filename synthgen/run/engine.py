@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -29,9 +30,16 @@ from synthgen.label_noise import REPORT_FILE as NOISE_REPORT
 from synthgen.label_noise import check_label_noise, clean_writer, noise_report
 from synthgen.recipe import Recipe
 from synthgen.run.executor import SampleTask, default_workers, make_executor
-from synthgen.run.manifest import RUN_FILE, Manifest, read_run_info, write_run_info
+from synthgen.run.manifest import (
+    MANIFEST_FILE,
+    RUN_FILE,
+    Manifest,
+    read_run_info,
+    write_run_info,
+)
 from synthgen.run.records import Records, RunSummary, finish_folder, run_counts
 from synthgen.run.shards import Layout, shard_dir, shard_ranges
+from synthgen.run.storage import Remote, folder_links, is_url
 from synthgen.run.worker import IMAGES_DIR
 from synthgen.writers.base import Writer
 
@@ -40,7 +48,7 @@ RECIPE_FILE = "recipe.yaml"
 
 def generate_dataset(
     recipe: Recipe,
-    root: Path,
+    root: Path | str,
     *,
     workers: int | None = None,
     resume: bool = False,
@@ -53,7 +61,65 @@ def generate_dataset(
     With ``resume`` a killed or interrupted run continues where it stopped; the result is
     byte-identical to an uninterrupted run, whatever the worker count. With ``shard_size``
     every ``shard_size`` samples make a complete dataset of their own under ``root``.
+    ``root`` may be an fsspec URL (``s3://bucket/run``): see ``run.storage``.
     """
+    if is_url(root):
+        return _generate_remote(recipe, str(root), workers, resume, overwrite, progress, shard_size)
+    return _generate(recipe, Path(root), workers, resume, overwrite, progress, shard_size)
+
+
+def _generate_remote(
+    recipe: Recipe,
+    url: str,
+    workers: int | None,
+    resume: bool,
+    overwrite: bool,
+    progress: bool,
+    shard_size: int | None,
+) -> RunSummary:
+    """Runs in a local staging folder that holds the remote run's records: a finished
+    remote shard (or run) is skipped, an unfinished one is made again."""
+    remote = Remote(url)
+    with tempfile.TemporaryDirectory(prefix="synthgen-") as tmp:
+        staging = Path(tmp)
+        info = remote.read_json(RUN_FILE)
+        if info is None and not remote.is_empty():
+            raise OutputError(
+                f"{url} is not empty and holds no synthgen run; choose a new or empty --out"
+            )
+        if info is not None and overwrite:
+            remote.remove()
+        elif info is not None:
+            _mirror_records(remote, info, staging)
+        summary = _generate(recipe, staging, workers, resume, False, progress, shard_size, remote)
+    summary.root = url
+    return summary
+
+
+def _mirror_records(remote: Remote, info: dict[str, Any], staging: Path) -> None:
+    """Copies the run records that tell the engine what is finished into ``staging``."""
+    write_run_info(staging, info)
+    if info.get("shard_size") is None:
+        if info.get("status") == "complete":
+            remote.download(MANIFEST_FILE, staging / MANIFEST_FILE)
+        return
+    for k in range(info.get("shards", 0)):
+        shard = remote.read_json(f"{shard_dir(k)}/{RUN_FILE}")
+        if shard is not None and shard.get("status") == "complete":
+            (staging / shard_dir(k)).mkdir()
+            write_run_info(staging / shard_dir(k), shard)
+
+
+def _generate(
+    recipe: Recipe,
+    root: Path,
+    workers: int | None,
+    resume: bool,
+    overwrite: bool,
+    progress: bool,
+    shard_size: int | None,
+    remote: Remote | None = None,
+) -> RunSummary:
     generator = recipe.generator()
     generator.check()
     fingerprint = generator.fingerprint()
@@ -61,15 +127,27 @@ def generate_dataset(
         check_label_noise(recipe.head.labels.noise, [c.name for c in generator.categories()])
     info = _run_info(recipe, fingerprint, "running")
     summary = RunSummary(root, recipe.num)
+    url = remote.url if remote is not None else None
     if shard_size is not None:
         return _generate_sharded(
-            recipe, generator, root, info, shard_size, summary, workers, resume, overwrite, progress
+            recipe,
+            generator,
+            root,
+            info,
+            Layout(shard_size, url),
+            summary,
+            workers,
+            resume,
+            overwrite,
+            progress,
+            remote,
         )
     start = _prepare_output(recipe, root, fingerprint, resume=resume, overwrite=overwrite)
     if start is None:
         return _already_complete(root, summary)
-    folder = _Folder(recipe, generator, root, info, range(recipe.num), start)
-    _run(recipe, root, None, {0: folder}, range(start, recipe.num), summary, workers, progress)
+    folder = _Folder(recipe, generator, root, info, range(recipe.num), start, remote, "")
+    indices = range(start, recipe.num)
+    _run(recipe, root, Layout(None, url), {0: folder}, indices, summary, workers, progress)
     summary.noise = folder.summary.noise
     return summary
 
@@ -79,13 +157,16 @@ def _generate_sharded(
     generator: Generator[Any],
     root: Path,
     info: dict[str, Any],
-    size: int,
+    layout: Layout,
     summary: RunSummary,
     workers: int | None,
     resume: bool,
     overwrite: bool,
     progress: bool,
+    remote: Remote | None,
 ) -> RunSummary:
+    size = layout.shard_size
+    assert size is not None
     if size < 1:
         raise OutputError(f"--shard-size {size}: give at least 1 sample per shard")
     fingerprint = info["fingerprint"]
@@ -96,6 +177,8 @@ def _generate_sharded(
     top_info = {**info, "shard_size": size, "shards": len(ranges)}
     write_run_info(root, top_info)
     atomic_write_text(root / RECIPE_FILE, recipe.to_yaml())
+    if remote is not None:
+        remote.upload_folder(root, recursive=False)
     categories = [asdict(c) for c in generator.categories()]
     folders: dict[int, _Folder] = {}
     pending: list[range] = []
@@ -106,8 +189,10 @@ def _generate_sharded(
             summary.absorb((read_run_info(folder_root) or {}).get("counts", {}))
             continue
         shard = {"index": k, "start": shard_indices.start, "stop": shard_indices.stop, "size": size}
-        shard_info = {**info, "shard": {**shard, "categories": categories}}
-        folders[k] = _Folder(recipe, generator, folder_root, shard_info, shard_indices, done)
+        shard_info = {**info, "shard": {**shard, "categories": categories}}  # links: _Folder
+        folders[k] = _Folder(
+            recipe, generator, folder_root, shard_info, shard_indices, done, remote, shard_dir(k)
+        )
         pending.append(range(done, shard_indices.stop))
     contiguous = all(a.stop == b.start for a, b in pairwise(pending))
     indices: Sequence[int] = (
@@ -115,10 +200,12 @@ def _generate_sharded(
         if contiguous and pending
         else list(chain.from_iterable(pending))
     )
-    noise = _run(recipe, root, Layout(size), folders, indices, summary, workers, progress)
+    noise = _run(recipe, root, layout, folders, indices, summary, workers, progress)
     if recipe.head.labels.noise is not None:
         summary.noise = noise_report(recipe.head.labels.noise, noise)
     write_run_info(root, {**top_info, "status": "complete", "counts": run_counts(summary)})
+    if remote is not None:
+        remote.upload_folder(root, recursive=False)
     return summary
 
 
@@ -191,8 +278,11 @@ class _Folder:
         info: dict[str, Any],
         indices: range,
         done: int,
+        remote: Remote | None = None,
+        rel: str = "",
     ) -> None:
         self.root, self.info, self.indices, self.done = root, info, indices, done
+        self.remote, self.rel = remote, rel  # where a remote run uploads the folder
         self.noise = recipe.head.labels.noise
         self.writers: list[Writer] = recipe.writers(root, generator)
         if self.noise is not None:
@@ -202,6 +292,8 @@ class _Folder:
             (root / IMAGES_DIR).mkdir(parents=True, exist_ok=True)
         for writer in self.writers:
             writer.prepare()
+        if "shard" in info:  # for merge: remote copies of a shard cannot hold links
+            info["shard"]["links"] = folder_links(root)
         write_run_info(root, info)
         atomic_write_text(root / RECIPE_FILE, recipe.to_yaml())
         self.manifest = Manifest(root, indices.start)
@@ -230,6 +322,10 @@ class _Folder:
         self.manifest.close()
         self.records.end()
         finish_folder(self.root, self.info, self.summary, self.noise, self.records.noise)
+        if self.remote is not None:
+            self.remote.upload_folder(self.root, self.rel)
+            if self.rel:  # a shard: its staging space is no longer needed
+                shutil.rmtree(self.root)
         self.finished = True
         if self.summary is not total:
             total.absorb(run_counts(self.summary))

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from synthgen.registry import WRITERS
 from synthgen.run.manifest import MANIFEST_FILE, RUN_FILE, Manifest, read_run_info, write_run_info
 from synthgen.run.records import Records, RunSummary, finish_folder
 from synthgen.run.shards import SHARD_PREFIX
+from synthgen.run.storage import Remote, is_url
 from synthgen.sample import Category
 from synthgen.writers.base import Writer, WriterConfig
 from synthgen.writers.coco import CocoConfig
@@ -51,11 +53,36 @@ class Shard:
         return int(self.info["shard"]["stop"])
 
 
-def merge_shards(sources: list[Path], out: Path) -> RunSummary:
+def merge_shards(sources: Sequence[Path | str], out: Path | str) -> RunSummary:
     """Merges shard folders (or sharded run folders, meaning all their shards) into ``out``.
 
     Example: ``merge_shards([Path("big/shard-00001"), Path("big/shard-00000")], Path("all"))``
+
+    Sources and ``out`` may be fsspec URLs: remote shards are downloaded to a local staging
+    folder first, a remote ``out`` is merged locally and uploaded, its ``run.json`` last.
     """
+    if not any(is_url(s) for s in (*sources, out)):
+        return _merge([Path(s) for s in sources], Path(out))
+    with tempfile.TemporaryDirectory(prefix="synthgen-merge-") as tmp:
+        local = []
+        for k, src in enumerate(sources):
+            if is_url(src):
+                local.append(Path(tmp) / f"source-{k}")
+                Remote(str(src)).download_folder("", local[-1])
+            else:
+                local.append(Path(src))
+        if not is_url(out):
+            return _merge(local, Path(out))
+        remote = Remote(str(out))
+        if not remote.is_empty():
+            raise OutputError(f"{out} is not empty; merge into a new or empty --out location")
+        summary = _merge(local, Path(tmp) / "out")
+        remote.upload_folder(Path(tmp) / "out")
+        summary.root = str(out)
+        return summary
+
+
+def _merge(sources: list[Path], out: Path) -> RunSummary:
     shards = check_shards(find_shards(sources))
     num = max(s.info["num"] for s in shards)
     if out.exists() and any(out.iterdir()):
@@ -67,6 +94,10 @@ def merge_shards(sources: list[Path], out: Path) -> RunSummary:
     write_run_info(out, {**info, "status": "merging"})
     for shard in shards:
         copy_files(shard.root, out)
+    for rel, target in first.info["shard"].get("links", {}).items():
+        if not (out / rel).is_symlink():  # a shard downloaded from an object store
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(target, out / rel)
     recipe = yaml.safe_load((first.root / RECIPE_FILE).read_text(encoding="utf-8"))
     recipe["num"] = num
     atomic_write_text(out / RECIPE_FILE, yaml.safe_dump(recipe, sort_keys=False))

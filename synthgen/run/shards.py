@@ -29,9 +29,12 @@ def shard_ranges(num: int, size: int) -> list[range]:
 @dataclass(frozen=True)
 class Layout:
     """Where sample ``i``'s files go under the run's folder: the folder itself, or its
-    shard's folder when ``shard_size`` is set. Picklable: workers get it with the task."""
+    shard's folder when ``shard_size`` is set; with ``remote``, the run's folder is a
+    worker's own staging folder. Picklable: workers get it with the task."""
 
     shard_size: int | None = None
+    # An fsspec URL: workers stage each sample's files locally and upload them there.
+    remote: str | None = None
 
     def folder(self, root: Path, index: int) -> Path:
         if self.shard_size is None:

@@ -7,6 +7,9 @@ the same in any process, in any order, on a resumed run.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +26,7 @@ from synthgen.label_noise import CleanCocoWriter, apply_label_noise, clean_write
 from synthgen.labels import derive_labels, precompute_polygons
 from synthgen.recipe import Recipe
 from synthgen.run.shards import Layout
+from synthgen.run.storage import Remote, local_files
 from synthgen.sample import TextSample
 from synthgen.text_labels import SpanAlignmentError, derive_text_labels
 from synthgen.writers.base import ImageRef, LabeledSample, Writer
@@ -39,15 +43,17 @@ class SampleWorker:
 
     def __init__(self, recipe: Recipe, root: Path, layout: Layout | None = None) -> None:
         self.recipe = recipe
-        self.base = root
         self.layout = layout or Layout()
+        self.remote = None if self.layout.remote is None else Remote(self.layout.remote)
+        self.base = root if self.remote is None else _staging_folder()
+        self._prepared: set[Path] = set()  # a remote run's prepare-made files (the driver's)
         self.generator = recipe.generator()
         self.labels = recipe.head.labels
         self.image_config = recipe.head.output.image
         self.noise = self.labels.noise
         self.class_names = [c.name for c in self.generator.categories()]
         self._folders: dict[Path, tuple[list[Writer], CleanCocoWriter | None]] = {}
-        self._use(root)
+        self._use(self.layout.folder(self.base, 0))
         self.polygons = any(w.needs_polygons for w in self.writers)
 
     def _use(self, root: Path) -> None:
@@ -56,6 +62,8 @@ class SampleWorker:
             gen = self.generator
             clean = None if self.noise is None else clean_writer(self.recipe, root, gen)
             self._folders[root] = (self.recipe.writers(root, gen), clean)
+            if self.remote is not None:
+                self._prepare(root, [*self._folders[root][0], *([clean] if clean else [])])
         self.root = root
         self.writers, self.clean = self._folders[root]
 
@@ -110,7 +118,34 @@ class SampleWorker:
         }
         if noise is not None:
             record["noise"] = noise
+        if self.remote is not None:
+            self._upload()
         return _dumps(record)
+
+    def _prepare(self, root: Path, writers: list[Writer]) -> None:
+        """A remote run's worker writes into its own staging folder: the folders that the
+        driver prepares for a local run, made here too."""
+        (root / IMAGES_DIR).mkdir(parents=True, exist_ok=True)
+        for writer in writers:
+            writer.prepare()
+        self._prepared |= {path for path, _ in local_files(root)}
+
+    def _upload(self) -> None:
+        """Uploads the files of the sample just made (before its record goes back, so a
+        record in the manifest means its files are in place), then deletes them."""
+        assert self.remote is not None
+        rel = self.root.relative_to(self.base).as_posix()
+        made = [(p, sub) for p, sub in local_files(self.root) if p not in self._prepared]
+        for path, sub in made:
+            self.remote.upload(path, sub if rel == "." else f"{rel}/{sub}")
+        for path, _ in made:
+            path.unlink()
+
+
+def _staging_folder() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="synthgen-worker-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def _text_record(index: int, sample: TextSample) -> dict[str, Any]:
