@@ -122,3 +122,20 @@ def test_merge_command(sharded):
     assert json.loads((sharded / "m/run.json").read_text())["status"] == "complete"
     result = CliRunner().invoke(main, ["merge", shards[0], "--out", str(sharded / "m2")])
     assert result.exit_code == 2 and "are in no shard" in result.output
+
+
+def test_merged_bop_shards_equal_an_unsharded_run(tmp_path):
+    from synthgen.config import ImageConfig, OutputConfig, RecipeHead
+    from synthgen.recipe import Recipe
+    from synthgen.registry import WRITERS
+    from tests.writers.known3d import fake_generator
+
+    gen = fake_generator()  # known meshes, no OpenGL: BOP models, scenes, depth, masks
+    head = RecipeHead(
+        seed=1, num=5, generator={"kind": "fake3d"}, output=OutputConfig(image=ImageConfig())
+    )
+    formats = {"bop": {}, "coco": {}, "depth": {}}
+    configs = {n: WRITERS.get(n).config_type(**o) for n, o in formats.items()}
+    recipe = Recipe(head, gen.config, configs, Path(), "<fake>", _generator=gen)
+    check_merge_equals_unsharded(recipe, tmp_path, 2)
+    assert (tmp_path / "merged/bop/train_pbr/000000/scene_gt.json").is_file()
