@@ -84,24 +84,39 @@ def merge_shards(sources: Sequence[Path | str], out: Path | str) -> RunSummary:
 
 def _merge(sources: list[Path], out: Path) -> RunSummary:
     shards = check_shards(find_shards(sources))
-    num = max(s.info["num"] for s in shards)
     if out.exists() and any(out.iterdir()):
         raise OutputError(f"{out} is not empty; merge into a new or empty --out folder")
     out.mkdir(parents=True, exist_ok=True)
-    first = shards[0]
-    info = {k: v for k, v in first.info.items() if k not in ("shard", "counts", "error")}
-    info["num"] = num
+    info = merged_info(shards)
     write_run_info(out, {**info, "status": "merging"})
+    copy_shards(shards, out)
+    return rebuild(shards, out, info)
+
+
+def merged_info(shards: list[Shard]) -> dict[str, Any]:
+    """The merged run's record: the shards' own, for the whole index range."""
+    skip = ("shard", "counts", "error")
+    info = {k: v for k, v in shards[0].info.items() if k not in skip}
+    return {**info, "num": max(s.info["num"] for s in shards)}
+
+
+def copy_shards(shards: list[Shard], out: Path) -> None:
+    """Every shard's files, and the links to folders a remote shard could not hold."""
     for shard in shards:
         copy_files(shard.root, out)
-    for rel, target in first.info["shard"].get("links", {}).items():
+    for rel, target in shards[0].info["shard"].get("links", {}).items():
         if not (out / rel).is_symlink():  # a shard downloaded from an object store
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
             os.symlink(target, out / rel)
+
+
+def rebuild(shards: list[Shard], out: Path, info: dict[str, Any]) -> RunSummary:
+    """The dataset-level files, from the shards' records replayed in index order through
+    the writers; ``run.json`` complete last."""
+    first, num = shards[0], info["num"]
     recipe = yaml.safe_load((first.root / RECIPE_FILE).read_text(encoding="utf-8"))
     recipe["num"] = num
     atomic_write_text(out / RECIPE_FILE, yaml.safe_dump(recipe, sort_keys=False))
-
     labels = LabelsConfig.model_validate(recipe.get("labels") or {})
     categories = [_category(c) for c in first.info["shard"]["categories"]]
     writers = _writers(out, recipe["output"]["formats"], categories, labels.noise is not None)

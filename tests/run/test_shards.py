@@ -4,6 +4,7 @@ import pytest
 from pycocotools.coco import COCO
 
 from synthgen.errors import OutputError
+from synthgen.inspect.validate import validate_dataset
 from synthgen.recipe import load_recipe
 from synthgen.run import generate_dataset
 from synthgen.run.manifest import MANIFEST_FILE
@@ -49,6 +50,8 @@ def test_each_shard_is_a_complete_dataset_with_global_ids(recipe_file, tmp_path)
         assert len(coco.getAnnIds()) == info["counts"]["objects"]
         labels = sorted(p.name for p in (shard / "labels").iterdir())
         assert labels == [f"{i:08d}.txt" for i in range(start, stop)]
+        report = validate_dataset(shard)
+        assert report.ok, report.format()
 
 
 def test_shard_size_does_not_change_the_recipe_hash(recipe_file, tmp_path):
