@@ -146,6 +146,8 @@ def _generate(
     if start is None:
         return _already_complete(root, summary)
     folder = _Folder(recipe, generator, root, info, range(recipe.num), start, remote, "")
+    if remote is not None:  # says "a run is here" (a resume needs it); complete comes last
+        remote.upload(root / RUN_FILE, RUN_FILE)
     indices = range(start, recipe.num)
     _run(recipe, root, Layout(None, url), {0: folder}, indices, summary, workers, progress)
     summary.noise = folder.summary.noise

@@ -10,6 +10,7 @@ complete last.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -85,7 +86,9 @@ def merge_shards(sources: Sequence[Path | str], out: Path | str) -> RunSummary:
 def _merge(sources: list[Path], out: Path) -> RunSummary:
     shards = check_shards(find_shards(sources))
     if out.exists() and any(out.iterdir()):
-        raise OutputError(f"{out} is not empty; merge into a new or empty --out folder")
+        unfinished = (read_run_info(out) or {}).get("status") == "merging"
+        why = "holds an unfinished merge (delete it)" if unfinished else "is not empty"
+        raise OutputError(f"{out} {why}; merge into a new or empty --out folder")
     out.mkdir(parents=True, exist_ok=True)
     info = merged_info(shards)
     write_run_info(out, {**info, "status": "merging"})
@@ -167,6 +170,11 @@ def check_shards(shards: list[Shard]) -> list[Shard]:
     if len(hashes) > 1:
         names = ", ".join(f"{s.root} ({s.info.get('recipe_hash')})" for s in shards)
         raise OutputError(f"the shards come from different recipes: {names}")
+    if len({json.dumps(s.info.get("fingerprint"), sort_keys=True) for s in shards}) > 1:
+        raise OutputError(
+            "the shards were made from different input files (assets changed between their "
+            "runs); make them again from the same assets"
+        )
     shards = sorted(shards, key=lambda s: (s.start, s.stop))
     num = max(s.info["num"] for s in shards)
     problems, covered = [], 0

@@ -99,6 +99,17 @@ def test_merge_refuses_gaps_overlaps_and_mixed_recipes(sharded, shards, message)
     assert not (sharded / "out/run.json").exists()
 
 
+def test_merge_refuses_shards_of_other_assets_and_an_unfinished_merge(sharded):
+    path = sharded / "a/shard-00001/run.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "fingerprint": {"x": 1}}))
+    with pytest.raises(OutputError, match="different input files"):
+        merge_shards([sharded / "a"], sharded / "out")
+    (sharded / "out").mkdir()
+    (sharded / "out/run.json").write_text(json.dumps({"status": "merging"}))
+    with pytest.raises(OutputError, match="unfinished merge"):
+        merge_shards([sharded / "b"], sharded / "out")
+
+
 def test_merge_refuses_an_incomplete_shard(sharded):
     path = sharded / "a/shard-00001/run.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), "status": "running"}))

@@ -115,3 +115,22 @@ def test_remote_document_shards_merge_into_a_local_run(tmp_path, memory):
     make(recipe, memory, shard_size=2)
     merge_shards([memory], tmp_path / "merged")  # funsd/images: a link made again
     assert tree_bytes(tmp_path / "merged") == tree_bytes(tmp_path / "full")
+
+
+def test_an_interrupted_unsharded_remote_run_resumes(recipe_file, tmp_path, memory, monkeypatch):
+    recipe = load_recipe(recipe_file(dict(base_recipe(), num=3)))
+    make(recipe, tmp_path / "local")
+    made = SampleWorker.__call__
+
+    def dies_at_2(self, index):
+        if index == 2:
+            raise RuntimeError("killed")
+        return made(self, index)
+
+    monkeypatch.setattr(SampleWorker, "__call__", dies_at_2)
+    with pytest.raises(RuntimeError, match="killed"):
+        make(recipe, memory)
+    assert Remote(memory).read_json("run.json")["status"] == "running"
+    monkeypatch.setattr(SampleWorker, "__call__", made)
+    assert make(recipe, memory, resume=True).made == 3  # made again from the start
+    assert download(memory, tmp_path / "got") == without_links(tmp_path / "local")
