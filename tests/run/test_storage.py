@@ -52,8 +52,8 @@ def test_sharded_run_and_merge_on_the_memory_file_system(recipe_file, tmp_path, 
 
 def test_file_urls_with_two_workers_give_the_bytes_of_a_local_run(recipe_file, tmp_path):
     recipe = load_recipe(recipe_file(dict(base_recipe(), num=4)))
-    make(recipe, tmp_path / "local")
-    make(recipe, f"file://{tmp_path}/remote", workers=2)
+    make(recipe, tmp_path / "local", shard_size=3)
+    make(recipe, f"file://{tmp_path}/remote", workers=2, shard_size=3)  # workers upload
     assert tree_bytes(tmp_path / "remote") == without_links(tmp_path / "local")
 
 
