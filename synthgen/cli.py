@@ -69,6 +69,15 @@ def _parse_weights(
         raise click.BadParameter(str(err), ctx, param) from None
 
 
+def _location(
+    ctx: click.Context, param: click.Parameter, value: str | tuple[str, ...]
+) -> Path | str | tuple[Path | str, ...]:
+    """A local folder as a Path; an fsspec URL (``s3://bucket/run``) kept as given."""
+    if isinstance(value, tuple):
+        return tuple(v if "://" in v else Path(v) for v in value)
+    return value if "://" in value else Path(value)
+
+
 def _parse_balance(ctx: click.Context, param: click.Parameter, value: str | None) -> Balance | None:
     if value is not None and value.strip() == "uniform":
         return "uniform"
@@ -77,7 +86,9 @@ def _parse_balance(ctx: click.Context, param: click.Parameter, value: str | None
 
 @main.command()
 @click.argument("recipe", type=click.Path(path_type=Path))
-@click.option("--out", "-o", type=click.Path(path_type=Path), required=True, help="output folder")
+@click.option(
+    "--out", "-o", callback=_location, required=True, help="output folder or fsspec URL (s3://...)"
+)
 @click.option(
     "--num", "-n", type=click.IntRange(min=1), help="number of samples (overrides the recipe)"
 )
@@ -95,18 +106,24 @@ def _parse_balance(ctx: click.Context, param: click.Parameter, value: str | None
     callback=_parse_balance,
     help="class balance: uniform, or weights such as a=1,b=3 (text, composite, scene3d)",
 )
+@click.option(
+    "--shard-size",
+    type=click.IntRange(min=1),
+    help="write every S samples as a complete dataset of its own, --out/shard-00000/, ...",
+)
 @click.option("--resume", is_flag=True, help="continue an interrupted run in --out")
 @click.option("--overwrite", is_flag=True, help="replace an earlier run in --out")
 @click.option("--quiet", "-q", is_flag=True, help="no progress bar")
 def generate(
     recipe: Path,
-    out: Path,
+    out: Path | str,
     num: int | None,
     seed: int | None,
     workers: int | None,
     formats: str | None,
     locales: dict[str, float] | None,
     balance: Balance | None,
+    shard_size: int | None,
     resume: bool,
     overwrite: bool,
     quiet: bool,
@@ -127,15 +144,36 @@ def generate(
     )
     try:
         summary = generate_dataset(
-            loaded, out, workers=workers, resume=resume, overwrite=overwrite, progress=not quiet
+            loaded,
+            out,
+            workers=workers,
+            resume=resume,
+            overwrite=overwrite,
+            progress=not quiet,
+            shard_size=shard_size,
         )
     except KeyboardInterrupt:
+        again = f" --shard-size {shard_size}" if shard_size else ""
         click.echo(
-            f"\ninterrupted; continue with: synthgen generate {recipe} --out {out} --resume",
+            f"\ninterrupted; continue with: synthgen generate {recipe} --out {out}{again} --resume",
             err=True,
         )
         sys.exit(130)
     click.echo(str(summary))
+
+
+@main.command()
+@click.argument("shards", nargs=-1, required=True, callback=_location)
+@click.option(
+    "--out", "-o", callback=_location, required=True, help="output folder or fsspec URL (s3://...)"
+)
+def merge(shards: tuple[Path | str, ...], out: Path | str) -> None:
+    """Merge the SHARDS of a run made with --shard-size (shard-* folders, in any order, or
+    the run's folder) into one dataset in --out, the same bytes as an unsharded run."""
+    from synthgen.run.merge import merge_shards
+
+    summary = merge_shards(list(shards), out)
+    click.echo(f"{out}: {summary.ok} samples ({summary.skipped} skipped) merged")
 
 
 @main.command()

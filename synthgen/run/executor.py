@@ -18,6 +18,7 @@ from typing import Protocol
 
 from synthgen.files import quiet_opencv
 from synthgen.recipe import Recipe
+from synthgen.run.shards import Layout
 from synthgen.run.worker import SampleWorker
 
 IndexWorker = Callable[[int], bytes]
@@ -40,13 +41,14 @@ class SampleTask:
 
     recipe: Recipe
     root: Path
+    layout: Layout | None = None  # sharded output: each index's folder under root
 
     @property
     def chunk(self) -> int:
         return self.recipe.generator().chunk
 
     def worker(self) -> IndexWorker:
-        return SampleWorker(self.recipe, self.root)
+        return SampleWorker(self.recipe, self.root, self.layout)
 
 
 class Executor(Protocol):

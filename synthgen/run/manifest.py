@@ -41,14 +41,15 @@ def write_run_info(root: Path, info: dict[str, Any]) -> None:
 class Manifest:
     """Append-only, index-ordered sample records."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, first: int = 0) -> None:
         self.path = root / MANIFEST_FILE
+        self.first = first  # a shard's manifest starts at its first global index
         self._file: BinaryIO | None = None
 
     def recover(self) -> int:
         """Counts complete records, cutting off a partial last line; returns the next index."""
         if not self.path.exists():
-            return 0
+            return self.first
         good_bytes, count = 0, 0
         with open(self.path, "rb") as f:
             for line in f:
@@ -58,16 +59,17 @@ class Manifest:
                     index = orjson.loads(line)["index"]
                 except (orjson.JSONDecodeError, KeyError, TypeError):
                     break
-                if index != count:
+                if index != self.first + count:
                     raise OutputError(
-                        f"{self.path}: record {count} has index {index}; the manifest is "
+                        f"{self.path}: record {count} has index {index}, not "
+                        f"{self.first + count}; the manifest is "
                         "damaged, start again with --overwrite"
                     )
                 good_bytes += len(line)
                 count += 1
         with open(self.path, "r+b") as f:
             f.truncate(good_bytes)
-        return count
+        return self.first + count
 
     def open(self) -> None:
         self._file = open(self.path, "ab")  # noqa: SIM115 (held for the run)

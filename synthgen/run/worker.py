@@ -7,6 +7,9 @@ the same in any process, in any order, on a resumed run.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -19,12 +22,14 @@ from synthgen.document_labels import derive_document_labels
 from synthgen.errors import PlacementError
 from synthgen.files import atomic_write_bytes, encode_image
 from synthgen.generators.base import SkipSample
-from synthgen.label_noise import apply_label_noise, clean_writer, noise_rng
+from synthgen.label_noise import CleanCocoWriter, apply_label_noise, clean_writer, noise_rng
 from synthgen.labels import derive_labels, precompute_polygons
 from synthgen.recipe import Recipe
+from synthgen.run.shards import Layout
+from synthgen.run.storage import Remote, local_files
 from synthgen.sample import TextSample
 from synthgen.text_labels import SpanAlignmentError, derive_text_labels
-from synthgen.writers.base import ImageRef, LabeledSample
+from synthgen.writers.base import ImageRef, LabeledSample, Writer
 
 IMAGES_DIR = "images"
 
@@ -36,20 +41,35 @@ def sample_stem(index: int) -> str:
 class SampleWorker:
     """Owns a generator and the writers for the lifetime of a worker process."""
 
-    def __init__(self, recipe: Recipe, root: Path) -> None:
+    def __init__(self, recipe: Recipe, root: Path, layout: Layout | None = None) -> None:
         self.recipe = recipe
-        self.root = root
+        self.layout = layout or Layout()
+        self.remote = None if self.layout.remote is None else Remote(self.layout.remote)
+        self.base = root if self.remote is None else _staging_folder()
+        self._prepared: set[Path] = set()  # a remote run's prepare-made files (the driver's)
         self.generator = recipe.generator()
-        self.writers = recipe.writers(root, self.generator)
         self.labels = recipe.head.labels
-        self.polygons = any(w.needs_polygons for w in self.writers)
         self.image_config = recipe.head.output.image
         self.noise = self.labels.noise
-        self.clean = None if self.noise is None else clean_writer(recipe, root, self.generator)
         self.class_names = [c.name for c in self.generator.categories()]
+        self._folders: dict[Path, tuple[list[Writer], CleanCocoWriter | None]] = {}
+        self._use(self.layout.folder(self.base, 0))
+        self.polygons = any(w.needs_polygons for w in self.writers)
+
+    def _use(self, root: Path) -> None:
+        """Writes the next samples under ``root`` (the run's folder or a shard's)."""
+        if root not in self._folders:
+            gen = self.generator
+            clean = None if self.noise is None else clean_writer(self.recipe, root, gen)
+            self._folders[root] = (self.recipe.writers(root, gen), clean)
+            if self.remote is not None:
+                self._prepare(root, [*self._folders[root][0], *([clean] if clean else [])])
+        self.root = root
+        self.writers, self.clean = self._folders[root]
 
     def __call__(self, index: int) -> bytes:
         """Makes sample ``index`` and returns its manifest line."""
+        self._use(self.layout.folder(self.base, index))
         try:
             plan = self.generator.plan_index(self.recipe.seed, index)
         except SkipSample as skip:
@@ -98,7 +118,34 @@ class SampleWorker:
         }
         if noise is not None:
             record["noise"] = noise
+        if self.remote is not None:
+            self._upload()
         return _dumps(record)
+
+    def _prepare(self, root: Path, writers: list[Writer]) -> None:
+        """A remote run's worker writes into its own staging folder: the folders that the
+        driver prepares for a local run, made here too."""
+        (root / IMAGES_DIR).mkdir(parents=True, exist_ok=True)
+        for writer in writers:
+            writer.prepare()
+        self._prepared |= {path for path, _ in local_files(root)}
+
+    def _upload(self) -> None:
+        """Uploads the files of the sample just made (before its record goes back, so a
+        record in the manifest means its files are in place), then deletes them."""
+        assert self.remote is not None
+        rel = self.root.relative_to(self.base).as_posix()
+        made = [(p, sub) for p, sub in local_files(self.root) if p not in self._prepared]
+        for path, sub in made:
+            self.remote.upload(path, sub if rel == "." else f"{rel}/{sub}")
+        for path, _ in made:
+            path.unlink()
+
+
+def _staging_folder() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="synthgen-worker-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def _text_record(index: int, sample: TextSample) -> dict[str, Any]:
