@@ -19,6 +19,7 @@ from synthgen.errors import OutputError
 from synthgen.files import PARTIAL_SUFFIX, atomic_write_text
 from synthgen.label_noise import REPORT_FILE as NOISE_REPORT
 from synthgen.label_noise import check_label_noise, clean_writer, noise_report
+from synthgen.quota.run import finish_quota, prepare_quota, save_quota_plan
 from synthgen.recipe import Recipe
 from synthgen.run.executor import Executor, SampleTask, default_workers, make_executor
 from synthgen.run.manifest import RUN_FILE, Manifest, read_run_info, write_run_info
@@ -69,6 +70,10 @@ def generate_dataset(
     generator = recipe.generator()
     generator.check()
     fingerprint = generator.fingerprint()
+    # quota: probe the candidates (or read them back), set num
+    recipe = prepare_quota(
+        recipe, root, workers=workers, resume=resume, overwrite=overwrite, progress=progress
+    )
     start = _prepare_output(recipe, root, fingerprint, resume=resume, overwrite=overwrite)
     summary = RunSummary(root, recipe.num)
     if start is None:
@@ -93,6 +98,7 @@ def generate_dataset(
     info = _run_info(recipe, fingerprint, "running")
     write_run_info(root, info)
     atomic_write_text(root / RECIPE_FILE, recipe.to_yaml())
+    save_quota_plan(recipe, root)  # quota: the accepted candidates, for --resume
 
     manifest = Manifest(root)
     executor = make_executor(workers or default_workers())
@@ -112,6 +118,7 @@ def generate_dataset(
         atomic_write_text(root / NOISE_REPORT, json.dumps(summary.noise, indent=2) + "\n")
     _remove_partials(root)
     write_run_info(root, {**info, "status": "complete", "counts": _counts(summary)})
+    finish_quota(recipe, root)  # quota: quota.json; raises naming the unmet cells
     return summary
 
 

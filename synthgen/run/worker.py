@@ -21,6 +21,7 @@ from synthgen.files import atomic_write_bytes, encode_image
 from synthgen.generators.base import SkipSample
 from synthgen.label_noise import apply_label_noise, clean_writer, noise_rng
 from synthgen.labels import derive_labels, precompute_polygons
+from synthgen.quota.cells import quota_record
 from synthgen.recipe import Recipe
 from synthgen.sample import TextSample
 from synthgen.text_labels import SpanAlignmentError, derive_text_labels
@@ -51,7 +52,7 @@ class SampleWorker:
     def __call__(self, index: int) -> bytes:
         """Makes sample ``index`` and returns its manifest line."""
         try:
-            plan = self.generator.plan_index(self.recipe.seed, index)
+            plan = self.generator.plan_index(self.recipe.seed, self.recipe.candidate(index))
         except SkipSample as skip:
             return _dumps({"index": index, "status": "skipped", "reason": str(skip)})
         except PlacementError as err:
@@ -98,6 +99,10 @@ class SampleWorker:
         }
         if noise is not None:
             record["noise"] = noise
+        if self.recipe.quota is not None:  # quota run: the candidate and its cells
+            record.update(
+                quota_record(self.recipe.quota, self.recipe.candidate(index), plan, clean)
+            )
         return _dumps(record)
 
 
