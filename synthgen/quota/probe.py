@@ -80,7 +80,7 @@ def accept(
     tried = 0
     for candidate, counts in enumerate(rows):
         tried = candidate + 1
-        if any(cell in short for cell in counts):
+        if any(n > 0 and cell in short for cell, n in counts.items()):
             accepted.append(candidate)
             for cell, n in counts.items():
                 if cell in targets:

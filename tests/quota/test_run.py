@@ -18,6 +18,8 @@ from pycocotools.coco import COCO
 from synthgen.augment.command import augment_recipe, parse_profiles
 from synthgen.cli import main
 from synthgen.errors import OutputError
+from synthgen.inspect.stats import dataset_stats
+from synthgen.inspect.stats_report import render_html
 from synthgen.quota.run import QUOTA_FILE, QuotaUnmetError
 from synthgen.quota.spec import bucket_of
 from synthgen.recipe import load_recipe
@@ -73,6 +75,10 @@ def test_class_quota_counts_are_what_pycocotools_reads(recipe_file, tmp_path):
     assert summary.ok == len(records) == report["samples"] == len(coco.getImgIds())
     assert report["candidates_tried"] == report["accepted"][-1] + 1
     assert json.loads((out / "run.json").read_text())["status"] == "complete"
+    # synthgen stats shows the table
+    stats = dataset_stats(out)["quota"]
+    assert stats["by"] == ["class"] and stats["table"] == report["table"]
+    assert "Quota of" in render_html([dataset_stats(out)])
 
 
 def test_each_accepted_sample_is_the_plain_runs_sample_of_its_candidate(recipe_file, tmp_path):
@@ -215,3 +221,13 @@ def test_augment_condition_by_class_quota(tmp_path):
     assert max(r["candidate"] for r in records) >= 2
     copies = {(r["plan"]["source_index"], r["plan"]["copy"]) for r in records}
     assert len(copies) == len(records)
+
+
+def test_no_candidate_accepted_still_reports_and_fails(recipe_file, tmp_path):
+    objects = dict(base_recipe()["generator"]["objects"], class_weights={"ring": 1, "square": 0})
+    quota = {"by": ["class"], "cells": [{"class": "square", "count": 1}], "max_candidates": 4}
+    out = tmp_path / "q"
+    with pytest.raises(QuotaUnmetError, match="holds the 0 accepted samples"):
+        _run(_recipe(recipe_file, quota, objects=objects), out)
+    assert json.loads((out / QUOTA_FILE).read_text())["table"][0]["achieved"] == 0
+    assert _coco(out).getImgIds() == []
