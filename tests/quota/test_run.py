@@ -231,3 +231,22 @@ def test_no_candidate_accepted_still_reports_and_fails(recipe_file, tmp_path):
         _run(_recipe(recipe_file, quota, objects=objects), out)
     assert json.loads((out / QUOTA_FILE).read_text())["table"][0]["achieved"] == 0
     assert _coco(out).getImgIds() == []
+
+
+def test_cli_augment_with_sample_level_condition_cells(tmp_path):
+    source = write_coco(tmp_path / "src")
+    quota = tmp_path / "quota.yaml"
+    cells = [{"condition": "fog", "count": 3}, {"condition": "none", "count": 2}]
+    quota.write_text(yaml.safe_dump({"by": ["condition"], "cells": cells}))
+    out = tmp_path / "aug"
+    args = ["augment", str(source), "--profile", "fog", "--param", "fog.p=0.2"]
+    args += ["--quota", str(quota), "--out", str(out), "--workers", "1", "--quiet"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "quota (samples)" in result.output
+    records = _records(out)
+    fogged = sum(bool(r["plan"]["ops"]) for r in records)
+    table = _table(out)
+    assert table["fog",]["achieved"] == fogged >= 3
+    assert table["none",]["achieved"] == len(records) - fogged >= 2
+    assert len(_coco(out).getImgIds()) == len(records)

@@ -138,6 +138,10 @@ def test_the_quota_enters_the_recipe_hash_only_when_there_is_one(recipe_file, tm
     with_quota = load_recipe(recipe_file(), quota=quota)
     assert with_quota.hash != plain.hash
     assert "quota" not in plain.normalized() and "quota:" in with_quota.to_yaml()
+    inline = {"by": ["class"], "cells": [{"class": "square", "count": 2}]}
+    path = recipe_file(dict(base_recipe(), quota=inline), "inline.yaml")
+    assert load_recipe(path).quota == QuotaSpec.model_validate(inline)
+    assert load_recipe(path, quota=quota).quota == with_quota.quota  # the flag wins
 
 
 def test_cell_counts_of_instances_and_of_samples():
