@@ -19,6 +19,7 @@ from synthgen.files import quiet_opencv
 
 if TYPE_CHECKING:
     from synthgen.overrides import Balance
+    from synthgen.recipe import Recipe
 
 EXIT_USER_ERROR = 2
 _python_format_warning = warnings.formatwarning
@@ -111,6 +112,11 @@ def _parse_balance(ctx: click.Context, param: click.Parameter, value: str | None
     type=click.IntRange(min=1),
     help="write every S samples as a complete dataset of its own, --out/shard-00000/, ...",
 )
+@click.option(
+    "--quota",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="class x attribute quota file (YAML): sample until each cell is filled",
+)
 @click.option("--resume", is_flag=True, help="continue an interrupted run in --out")
 @click.option("--overwrite", is_flag=True, help="replace an earlier run in --out")
 @click.option("--quiet", "-q", is_flag=True, help="no progress bar")
@@ -124,6 +130,7 @@ def generate(
     locales: dict[str, float] | None,
     balance: Balance | None,
     shard_size: int | None,
+    quota: Path | None,
     resume: bool,
     overwrite: bool,
     quiet: bool,
@@ -132,6 +139,10 @@ def generate(
 
     --num, --seed, --format, --locale and --balance replace the recipe's values; the
     recipe.yaml written into --out holds the result.
+
+    --quota (or the recipe's quota: key) keeps drawing samples until every cell of the
+    quota is filled; the number of samples follows from it (so --num is refused), and
+    quota.json holds the achieved table. Unmet cells: exit status 2, naming them.
     """
     from synthgen.recipe import load_recipe
     from synthgen.run import generate_dataset
@@ -140,8 +151,13 @@ def generate(
         raise click.UsageError("--resume and --overwrite exclude each other")
     names = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
     loaded = load_recipe(
-        recipe, num=num, seed=seed, formats=names, locales=locales, balance=balance
+        recipe, num=num, seed=seed, formats=names, locales=locales, balance=balance, quota=quota
     )
+    if num is not None and loaded.quota is not None:
+        raise click.UsageError(
+            "--num and a quota exclude each other: the quota decides the number of samples "
+            "(lower its counts or max_candidates for a smaller run)"
+        )
     try:
         summary = generate_dataset(
             loaded,
@@ -160,6 +176,14 @@ def generate(
         )
         sys.exit(130)
     click.echo(str(summary))
+    _echo_quota(loaded, out)
+
+
+def _echo_quota(recipe: Recipe, out: Path | str) -> None:
+    if recipe.quota is not None:  # a quota run is local (the engine refuses a URL)
+        from synthgen.quota.run import format_quota
+
+        click.echo(format_quota(Path(out)))
 
 
 @main.command()
@@ -339,6 +363,11 @@ def convert(
 @click.option(
     "--per-image", default=1, show_default=True, type=click.IntRange(min=1), help="copies"
 )
+@click.option(
+    "--quota",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="class x condition quota file (YAML): copy until each cell is filled",
+)
 @click.option("--format", "formats", default="coco", show_default=True, help="writers")
 @click.option("--from", "source_format", help="source format: coco, yolo or voc (default: found)")
 @click.option("--images", type=click.Path(path_type=Path), help="COCO: folder of file_name")
@@ -375,6 +404,7 @@ def augment(
     label_noise: str | None,
     flip_matrix: Path | None,
     per_image: int,
+    quota: Path | None,
     formats: str,
     source_format: str | None,
     images: Path | None,
@@ -400,6 +430,9 @@ def augment(
     --label-noise writes deliberately noisy labels (class flips, box jitter, missed and
     extra boxes) and the clean ones at clean/annotations/instances.json; label_noise.json
     reports the achieved rates, the manifest every change.
+
+    --quota keeps making copies (going round the dataset again with new copy numbers)
+    until every cell is filled, e.g. by: [condition, class]; quota.json has the table.
     """
     from synthgen.augment.command import (
         augment_recipe,
@@ -415,8 +448,8 @@ def augment(
         raise click.UsageError("--resume and --overwrite exclude each other")
     if source_format is not None and source_format not in ("coco", "yolo", "voc"):
         raise click.BadParameter(f"{source_format!r}: use coco, yolo or voc", param_hint="--from")
-    if profiles is None and copy_paste is None and label_noise is None:
-        raise click.UsageError("give --profile, --copy-paste, --label-noise or several")
+    if profiles is None and copy_paste is None and label_noise is None and quota is None:
+        raise click.UsageError("give --profile, --copy-paste, --label-noise, --quota or several")
     pasting = (
         None if copy_paste is None else parse_copy_paste(copy_paste, target_balance, paste_params)
     )
@@ -437,6 +470,7 @@ def augment(
         min_visibility=min_visibility,
         min_area=min_area,
         image_format=image_format,
+        quota=quota,
     )
     try:
         summary = generate_dataset(
@@ -446,6 +480,7 @@ def augment(
         click.echo("\ninterrupted; run the same command with --resume to continue", err=True)
         sys.exit(130)
     click.echo(str(summary))
+    _echo_quota(recipe, out)
     if pasting is not None:
         click.echo(format_balance(write_balance_report(recipe, out, dict(summary.objects))))
     if summary.noise is not None:

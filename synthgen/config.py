@@ -262,6 +262,9 @@ class RecipeHead(StrictModel):
     generator: dict[str, Any]
     labels: LabelsConfig = LabelsConfig()
     output: OutputConfig = OutputConfig()
+    quota: dict[str, Any] | None = Field(
+        None, description="class x attribute quotas (synthgen.quota.spec); --quota FILE wins"
+    )
 
 
 # ---------------------------------------------------------------------------- loading

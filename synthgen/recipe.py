@@ -8,7 +8,7 @@ other's files.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from synthgen.config import (
 )
 from synthgen.generators.base import Generator, GeneratorConfig
 from synthgen.overrides import Balance, Override, apply_overrides, note_overrides
+from synthgen.quota.spec import QuotaPlan, QuotaSpec, load_quota
 from synthgen.registry import GENERATORS, WRITERS, Registry, UnknownPluginError
 from synthgen.sample import Category
 from synthgen.writers.base import Writer, WriterConfig
@@ -40,6 +41,8 @@ class Recipe:
     base_dir: Path
     source: str
     overrides: tuple[Override, ...] = ()  # generator keys set from the command line
+    quota: QuotaSpec | None = None  # class x attribute quotas (synthgen.quota)
+    quota_plan: QuotaPlan | None = None  # the probe's outcome: which candidates are samples
     _generator: Generator | None = field(default=None, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -53,6 +56,10 @@ class Recipe:
     @property
     def num(self) -> int:
         return self.head.num
+
+    def candidate(self, index: int) -> int:
+        """The candidate whose plan sample ``index`` gets: itself, except in a quota run."""
+        return index if self.quota_plan is None else self.quota_plan.accepted[index]
 
     def generator(self) -> Generator:
         """The generator for this recipe, built once per process."""
@@ -81,13 +88,16 @@ class Recipe:
 
     def normalized(self) -> dict[str, Any]:
         """Everything that decides the output bytes (``num`` excluded: runs can grow)."""
-        return {
+        out = {
             "seed": self.head.seed,
             "generator": self.generator_config.model_dump(mode="json"),
             "labels": self.head.labels.model_dump(mode="json", exclude_none=True),
             "image": self.head.output.image.model_dump(mode="json"),
             "formats": {n: c.model_dump(mode="json") for n, c in self.writer_configs.items()},
         }
+        if self.quota is not None:  # only then: the hashes of other recipes stay as they were
+            out["quota"] = self.quota.model_dump(mode="json")
+        return out
 
     @property
     def hash(self) -> str:
@@ -106,6 +116,8 @@ class Recipe:
                 "formats": {n: c.model_dump(mode="json") for n, c in self.writer_configs.items()},
             },
         }
+        if self.quota is not None:
+            doc["quota"] = self.quota.model_dump(mode="json")
         return yaml.safe_dump(doc, sort_keys=False)
 
 
@@ -117,8 +129,12 @@ def load_recipe(
     formats: list[str] | None = None,
     locales: dict[str, float] | None = None,
     balance: Balance | None = None,
+    quota: Path | str | None = None,
 ) -> Recipe:
     """Reads and validates a recipe file; command-line overrides win over the file.
+
+    ``quota`` is a quota file (:mod:`synthgen.quota.spec`); it replaces the recipe's
+    ``quota:`` key.
 
     ``locales`` and ``balance`` replace the generator's locales and class balance (the keys
     depend on the generator; see synthgen.overrides)::
@@ -142,9 +158,13 @@ def load_recipe(
         output["formats"] = {n: given.get(n) or {} for n in formats}
         data["output"] = output
     overrides = apply_overrides(data, path, locales=locales, balance=balance)
-    return build_recipe(
+    spec = None if quota is None else load_quota(quota)
+    if spec is not None:
+        data.pop("quota", None)
+    recipe = build_recipe(
         data, base_dir=path.parent.resolve(), source=str(path), node=node, overrides=overrides
     )
+    return recipe if spec is None else replace(recipe, quota=spec)
 
 
 def build_recipe(
@@ -190,11 +210,19 @@ def build_recipe(
         )
         if cfg is not None:
             writer_configs[name] = cfg
+    quota = None
+    if head is not None and head.quota is not None:
+        try:
+            quota = validate(
+                QuotaSpec, head.quota, base_dir=base_dir, loc=("quota",), node=node, source=source
+            )
+        except RecipeError as err:
+            problems += err.problems
     problems += _writer_clashes(writer_configs, node)
     problems += _modality_mismatches(provides, writer_configs, node)
     if problems or head is None or gen_config is None:
         raise note_overrides(RecipeError(problems, source), overrides)
-    return Recipe(head, gen_config, writer_configs, base_dir, source, tuple(overrides))
+    return Recipe(head, gen_config, writer_configs, base_dir, source, tuple(overrides), quota)
 
 
 def _validate_plugin(

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from synthgen.augment.profiles import PROFILE_NAMES, profile
 from synthgen.config import format_loc
 from synthgen.errors import OptionError
+from synthgen.quota.spec import load_quota
 from synthgen.recipe import Recipe, build_recipe
 
 
@@ -90,13 +91,16 @@ def augment_recipe(
     image_format: str = "png",
     copy_paste: dict[str, Any] | None = None,
     label_noise: dict[str, Any] | None = None,
+    quota: Path | None = None,
 ) -> Recipe:
     """The run that ``synthgen augment`` makes: every copy of every source image.
 
     ``copy_paste`` (see :func:`parse_copy_paste`) gets the run's ``min_visibility`` and
     ``min_area`` as the visibility every paste must leave to existing instances, so a
     paste never drops one and the balance plan's counts hold. ``label_noise`` (see
-    :func:`synthgen.label_noise.parse_label_noise`) becomes the recipe's ``labels.noise``."""
+    :func:`synthgen.label_noise.parse_label_noise`) becomes the recipe's ``labels.noise``.
+    ``quota`` is a quota file (:mod:`synthgen.quota.spec`): the run then makes copies until
+    its cells are filled, whatever ``per_image`` says (it sets the order of the copies)."""
     generator: dict[str, Any] = {
         "kind": "augment",
         "source": str(source.resolve()),
@@ -126,7 +130,7 @@ def augment_recipe(
     gen = recipe.generator()
     assert isinstance(gen, AugmentGenerator)
     head = recipe.head.model_copy(update={"num": gen.num_samples()})
-    return replace(recipe, head=head)
+    return replace(recipe, head=head, quota=None if quota is None else load_quota(quota))
 
 
 def parse_copy_paste(classes: str, target: str, params: tuple[str, ...] = ()) -> dict[str, Any]:

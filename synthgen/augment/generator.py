@@ -5,7 +5,8 @@ augment`` gets the engine's atomic files, manifest, resume and worker pool uncha
 Sample ``index`` is copy ``k = index % per_image`` of source image ``index // per_image``
 (in the reader's order); its plan is drawn from ``np.random.default_rng([seed,
 source_index, k])``, so a copy depends on its source image, the profiles and the seed
-only (not on the run's length or worker count).
+only (not on the run's length or worker count). Indices past the last copy (a quota
+run's candidates) go round the dataset again with the next copy numbers (``copy_of``).
 
 The plan (the manifest's per-sample ``plan``) is the provenance record: the source image
 (format, dataset, image id, file), the copy number, the seed, the profile names and every
@@ -169,16 +170,24 @@ class AugmentGenerator(Generator[AugmentConfig]):
         """Every copy of every source image."""
         return len(self.images) * self.config.per_image
 
+    def copy_of(self, index: int) -> tuple[int, int]:
+        """(source image, copy number) of sample ``index``. Past every copy of every
+        image (a quota run keeps drawing candidates) round ``r`` makes copies
+        ``r * per_image ...`` of each image again, each from its own seed."""
+        per, n = self.config.per_image, self.num_samples()
+        turn, rest = divmod(index, n)
+        source_index, k = divmod(rest, per)
+        if turn and self.config.copy_paste is not None:
+            raise AssetError(
+                f"sample {index}: the source has {n} copies in all with copy-paste; ask for fewer"
+            )
+        return source_index, turn * per + k
+
     def plan(self, rng: np.random.Generator) -> dict[str, Any]:
         raise TypeError("an augment plan depends on the sample's index: use plan_sample")
 
     def plan_sample(self, rng: np.random.Generator, seed: int, index: int) -> dict[str, Any]:
-        source_index, k = divmod(index, self.config.per_image)
-        if source_index >= len(self.images):
-            raise AssetError(
-                f"sample {index}: the source has {len(self.images)} images, "
-                f"{len(self.images) * self.config.per_image} copies in all; ask for fewer"
-            )
+        source_index, k = self.copy_of(index)
         own = np.random.default_rng([seed, source_index, k])
         plan = {
             "source": self.images[source_index].provenance(),

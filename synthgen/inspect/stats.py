@@ -76,6 +76,9 @@ def dataset_stats(path: Path, fmt: str | None = None) -> dict[str, Any]:
     conditions = manifest_conditions(path)
     if conditions is not None:
         summary["conditions"] = conditions
+    quota = quota_table(path)
+    if quota is not None:
+        summary["quota"] = quota
     return summary
 
 
@@ -225,6 +228,26 @@ class _Collector:
                 for key, values in sorted(self.attributes.items())
             }
         return out
+
+
+def quota_table(path: Path) -> dict[str, Any] | None:
+    """A quota run's table (``quota.json`` beside the dataset): per cell target and
+    achieved; None when there is none."""
+    roots = [path] if path.is_dir() else [path.parent, path.parent.parent]
+    found = next((r / "quota.json" for r in roots if (r / "quota.json").is_file()), None)
+    if found is None:
+        return None
+    try:
+        report = json.loads(found.read_text(encoding="utf-8"))
+        return {
+            "file": str(found),
+            "by": report["spec"]["by"],
+            "unit": report["unit"],
+            "status": report["status"],
+            "table": report["table"],
+        }
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return None  # not a synthgen quota report
 
 
 def manifest_conditions(path: Path) -> dict[str, Any] | None:

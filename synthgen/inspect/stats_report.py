@@ -193,7 +193,25 @@ def _sections(summaries: Sequence[Summary], names: list[str]) -> list[tuple[str,
     conds = _condition_table(summaries, names)
     if conds:
         out.append(("Conditions (augment ops per image)", "", conds))
+    for s, n in zip(summaries, names, strict=True):
+        if "quota" in s:
+            out.append(
+                (
+                    f"Quota of {n} ({s['quota']['unit']}, {s['quota']['status']})",
+                    "",
+                    _quota_table(s["quota"]),
+                )
+            )
     return out
+
+
+def _quota_table(quota: Summary) -> str:
+    by = quota["by"]
+    rows = [
+        [*(row[k] for k in by), row["target"], row["achieved"], "yes" if row["filled"] else "NO"]
+        for row in quota["table"]
+    ]
+    return _table([*by, "target", "achieved", "filled"], rows)
 
 
 def _attribute_table(summaries: Sequence[Summary], names: list[str]) -> str:

@@ -28,6 +28,7 @@ from synthgen.files import atomic_write_text
 from synthgen.generators.base import Generator
 from synthgen.label_noise import REPORT_FILE as NOISE_REPORT
 from synthgen.label_noise import check_label_noise, clean_writer, noise_report
+from synthgen.quota.run import finish_quota, prepare_quota, save_quota_plan
 from synthgen.recipe import Recipe
 from synthgen.run.executor import SampleTask, default_workers, make_executor
 from synthgen.run.manifest import (
@@ -125,6 +126,15 @@ def _generate(
     fingerprint = generator.fingerprint()
     if recipe.head.labels.noise is not None:
         check_label_noise(recipe.head.labels.noise, [c.name for c in generator.categories()])
+    if recipe.quota is not None and (shard_size is not None or remote is not None):
+        raise OutputError(
+            "a quota run writes one dataset to a local folder: drop --shard-size, or give "
+            "a local --out and copy the result"
+        )
+    # quota: probe the candidates (or read them back on --resume), set num
+    recipe = prepare_quota(
+        recipe, root, workers=workers, resume=resume, overwrite=overwrite, progress=progress
+    )
     info = _run_info(recipe, fingerprint, "running")
     summary = RunSummary(root, recipe.num)
     url = remote.url if remote is not None else None
@@ -148,9 +158,11 @@ def _generate(
     folder = _Folder(recipe, generator, root, info, range(recipe.num), start, remote, "")
     if remote is not None:  # says "a run is here" (a resume needs it); complete comes last
         remote.upload(root / RUN_FILE, RUN_FILE)
+    save_quota_plan(recipe, root)  # quota: the accepted candidates, for --resume
     indices = range(start, recipe.num)
     _run(recipe, root, Layout(None, url), {0: folder}, indices, summary, workers, progress)
     summary.noise = folder.summary.noise
+    finish_quota(recipe, root)  # quota: quota.json; raises naming the unmet cells
     return summary
 
 

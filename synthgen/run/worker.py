@@ -24,6 +24,7 @@ from synthgen.files import atomic_write_bytes, encode_image
 from synthgen.generators.base import SkipSample
 from synthgen.label_noise import CleanCocoWriter, apply_label_noise, clean_writer, noise_rng
 from synthgen.labels import derive_labels, precompute_polygons
+from synthgen.quota.cells import quota_record
 from synthgen.recipe import Recipe
 from synthgen.run.shards import Layout
 from synthgen.run.storage import Remote, local_files
@@ -71,7 +72,7 @@ class SampleWorker:
         """Makes sample ``index`` and returns its manifest line."""
         self._use(self.layout.folder(self.base, index))
         try:
-            plan = self.generator.plan_index(self.recipe.seed, index)
+            plan = self.generator.plan_index(self.recipe.seed, self.recipe.candidate(index))
         except SkipSample as skip:
             return _dumps({"index": index, "status": "skipped", "reason": str(skip)})
         except PlacementError as err:
@@ -118,6 +119,10 @@ class SampleWorker:
         }
         if noise is not None:
             record["noise"] = noise
+        if self.recipe.quota is not None:  # quota run: the candidate and its cells
+            record.update(
+                quota_record(self.recipe.quota, self.recipe.candidate(index), plan, clean)
+            )
         if self.remote is not None:
             self._upload()
         return _dumps(record)
