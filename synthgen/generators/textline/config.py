@@ -49,7 +49,7 @@ class TextSource(FieldSpec):
     @model_validator(mode="before")
     @classmethod
     def _no_derive(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "derive" in data:
+        if isinstance(data, dict) and data.get("derive") is not None:  # None: a dump
             raise ValueError("derive is for document fields; a text line has no other fields")
         return data
 
