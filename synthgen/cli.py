@@ -82,7 +82,23 @@ def _parse_balance(ctx: click.Context, param: click.Parameter, value: str | None
     "--num", "-n", type=click.IntRange(min=1), help="number of samples (overrides the recipe)"
 )
 @click.option("--seed", type=click.IntRange(min=0), help="seed (overrides the recipe)")
-@click.option("--workers", "-w", type=click.IntRange(min=1), help="processes (default: all cores)")
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(min=1),
+    help="processes (default: all cores; with --executor ray, all CPUs of the cluster)",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help='where the workers run: processes here, or Ray actors (pip install "synthgen[ray]")',
+)
+@click.option(
+    "--address",
+    help="with --executor ray: the cluster, e.g. auto or ray://head:10001 (default: a local Ray)",
+)
 @click.option("--format", "formats", help="writers, comma-separated, e.g. coco,yolo,voc")
 @click.option(
     "--locale",
@@ -104,6 +120,8 @@ def generate(
     num: int | None,
     seed: int | None,
     workers: int | None,
+    executor: str,
+    address: str | None,
     formats: str | None,
     locales: dict[str, float] | None,
     balance: Balance | None,
@@ -114,20 +132,30 @@ def generate(
     """Make a dataset from a RECIPE (YAML) into --out.
 
     --num, --seed, --format, --locale and --balance replace the recipe's values; the
-    recipe.yaml written into --out holds the result.
+    recipe.yaml written into --out holds the result. --executor and --workers change only
+    where the samples are made, never their bytes: a run can be resumed with either.
     """
     from synthgen.recipe import load_recipe
     from synthgen.run import generate_dataset
 
     if resume and overwrite:
         raise click.UsageError("--resume and --overwrite exclude each other")
+    if address is not None and executor != "ray":
+        raise click.UsageError("--address is a Ray cluster's address: add --executor ray")
     names = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
     loaded = load_recipe(
         recipe, num=num, seed=seed, formats=names, locales=locales, balance=balance
     )
     try:
         summary = generate_dataset(
-            loaded, out, workers=workers, resume=resume, overwrite=overwrite, progress=not quiet
+            loaded,
+            out,
+            workers=workers,
+            resume=resume,
+            overwrite=overwrite,
+            progress=not quiet,
+            executor_kind=executor,
+            address=address,
         )
     except KeyboardInterrupt:
         click.echo(

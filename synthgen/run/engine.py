@@ -20,7 +20,7 @@ from synthgen.files import PARTIAL_SUFFIX, atomic_write_text
 from synthgen.label_noise import REPORT_FILE as NOISE_REPORT
 from synthgen.label_noise import check_label_noise, clean_writer, noise_report
 from synthgen.recipe import Recipe
-from synthgen.run.executor import Executor, SampleTask, default_workers, make_executor
+from synthgen.run.executor import Executor, SampleTask, make_executor
 from synthgen.run.manifest import RUN_FILE, Manifest, read_run_info, write_run_info
 from synthgen.run.worker import IMAGES_DIR
 from synthgen.writers.base import Fragment, ImageRef, Writer
@@ -60,11 +60,14 @@ def generate_dataset(
     resume: bool = False,
     overwrite: bool = False,
     progress: bool = True,
+    executor_kind: str = "local",
+    address: str | None = None,
 ) -> RunSummary:
     """Makes samples ``0..num-1`` of ``recipe`` under ``root`` and writes every format.
 
     With ``resume`` a killed or interrupted run continues where it stopped; the result is
-    byte-identical to an uninterrupted run, whatever the worker count.
+    byte-identical to an uninterrupted run, whatever the worker count and executor
+    (``executor_kind`` "local" or "ray"; ``address``: the Ray cluster, see RayExecutor).
     """
     generator = recipe.generator()
     generator.check()
@@ -95,7 +98,7 @@ def generate_dataset(
     atomic_write_text(root / RECIPE_FILE, recipe.to_yaml())
 
     manifest = Manifest(root)
-    executor = make_executor(workers or default_workers())
+    executor = make_executor(workers, executor_kind, address)
     began = time.perf_counter()
     try:
         noise_counts = _execute(recipe, root, manifest, executor, writers, start, progress, summary)
