@@ -142,6 +142,10 @@ def generate(
         raise click.UsageError("--resume and --overwrite exclude each other")
     if address is not None and executor != "ray":
         raise click.UsageError("--address is a Ray cluster's address: add --executor ray")
+    if executor == "ray":
+        from synthgen.run.ray_executor import import_ray
+
+        import_ray()  # before the output folder is touched
     names = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
     loaded = load_recipe(
         recipe, num=num, seed=seed, formats=names, locales=locales, balance=balance

@@ -45,11 +45,9 @@ def import_ray() -> ModuleType:
 class _Actor:
     """Holds one task worker for the life of its process (and again after a restart)."""
 
-    def __init__(self, task: list[Any]) -> None:
-        import ray
-
+    def __init__(self, task: Task) -> None:
         prepare_worker_process()
-        self.worker: IndexWorker = ray.get(task[0]).worker()
+        self.worker: IndexWorker = task.worker()
 
     def run(self, indices: Sequence[int]) -> list[bytes]:
         return [self.worker(i) for i in indices]
@@ -84,10 +82,10 @@ class RayExecutor:
         actor_class = ray.remote(
             num_cpus=1, max_restarts=self.retries, max_task_retries=self.retries
         )(_Actor)
-        # Pickled once; every actor, and every restart, reads it from the object store (a
-        # reference in a list: Ray passes it as is, and this one lives as long as the map).
+        # Pickled once; every actor, and every restart, reads it from the object store. Ray
+        # warns that a restart fails if this reference is gone: it lives as long as the map.
         task_ref = ray.put(task)
-        self._actors = [actor_class.remote([task_ref]) for _ in range(self._worker_count(ray))]
+        self._actors = [actor_class.remote(task_ref) for _ in range(self._worker_count(ray))]
         try:
             yield from self._ordered(ray, task.chunk, indices)
         finally:
@@ -131,17 +129,18 @@ class RayExecutor:
             yield from self._get(ray, part, ref)
 
     def _get(self, ray: ModuleType, part: Sequence[int], ref: Any) -> list[bytes]:
-        from ray.exceptions import ActorDiedError, RayActorError, RayTaskError
+        from ray.exceptions import ObjectLostError, RayActorError, RayTaskError
 
         try:
             return ray.get(ref)
         except RayTaskError as err:
             raise err.cause from None  # the task's own error, as a local run raises it
-        except (RayActorError, ActorDiedError) as err:
+        except (RayActorError, ObjectLostError) as err:
             raise ExecutorError(
                 f"samples {part[0]}..{part[-1]}: the Ray worker making them died "
-                f"{self.retries + 1} times ({err.__class__.__name__}); see the Ray logs "
-                "(/tmp/ray/session_latest/logs) for why, e.g. memory"
+                f"{self.retries + 1} times, or its node was lost ({type(err).__name__}); "
+                "the Ray logs (/tmp/ray/session_latest/logs) say why, e.g. out of memory; "
+                "run again with --resume to continue"
             ) from None
 
     def _connect(self) -> ModuleType:
@@ -177,9 +176,12 @@ class RayExecutor:
         self._actors = []
 
     def close(self) -> None:
+        """Stops the actors (a failed run leaves none behind on a cluster) and the local
+        Ray this executor started, if it did."""
+        if not self._actors and not self._started:
+            return
+        ray = import_ray()
+        self._kill_actors(ray)
         if self._started:
-            ray = import_ray()
-            if self._actors:
-                self._kill_actors(ray)
             ray.shutdown()
             self._started = False

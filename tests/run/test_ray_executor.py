@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from synthgen.cli import main
+from synthgen.inspect.validate import validate_dataset
 from synthgen.recipe import load_recipe
 from synthgen.run import engine, generate_dataset
 from synthgen.run.executor import Executor, InlineExecutor, Task
@@ -51,6 +52,8 @@ def test_compositor_same_bytes_as_local(recipe_file, tmp_path):
     summary = run(recipe, tmp_path / "ray", workers=2, executor_kind="ray")
     assert summary.made == 18
     same_output(tmp_path / "local", tmp_path / "ray")
+    report = validate_dataset(tmp_path / "ray")  # every format read back by its reader
+    assert report.ok, report.format()
 
 
 def test_document_same_bytes_as_local(tmp_path):
