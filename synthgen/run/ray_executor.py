@@ -43,13 +43,22 @@ def import_ray() -> ModuleType:
 
 
 class _Actor:
-    """Holds one task worker for the life of its process (and again after a restart)."""
+    """Holds one task worker for the life of its process.
 
-    def __init__(self, task: Task) -> None:
-        prepare_worker_process()
-        self.worker: IndexWorker = task.worker()
+    The task comes with every chunk, as a reference to the one copy in the object store
+    (in a list, so that Ray passes the reference, not the task): the first chunk builds the
+    worker, also in a restarted actor, and the constructor needs no arguments to keep.
+    """
 
-    def run(self, indices: Sequence[int]) -> list[bytes]:
+    def __init__(self) -> None:
+        self.worker: IndexWorker | None = None
+
+    def run(self, task: list[Any], indices: Sequence[int]) -> list[bytes]:
+        if self.worker is None:
+            import ray
+
+            prepare_worker_process()
+            self.worker = ray.get(task[0]).worker()
         return [self.worker(i) for i in indices]
 
 
@@ -82,16 +91,16 @@ class RayExecutor:
         actor_class = ray.remote(
             num_cpus=1, max_restarts=self.retries, max_task_retries=self.retries
         )(_Actor)
-        # Pickled once; every actor, and every restart, reads it from the object store. Ray
-        # warns that a restart fails if this reference is gone: it lives as long as the map.
-        task_ref = ray.put(task)
-        self._actors = [actor_class.remote(task_ref) for _ in range(self._worker_count(ray))]
+        task_ref = [ray.put(task)]  # pickled once, read by every actor (and restart)
+        self._actors = [actor_class.remote() for _ in range(self._worker_count(ray))]
         try:
-            yield from self._ordered(ray, task.chunk, indices)
+            yield from self._ordered(ray, task_ref, task.chunk, indices)
         finally:
             self._kill_actors(ray)
 
-    def _ordered(self, ray: ModuleType, chunk: int, indices: Sequence[int]) -> Iterator[bytes]:
+    def _ordered(
+        self, ray: ModuleType, task: list[Any], chunk: int, indices: Sequence[int]
+    ) -> Iterator[bytes]:
         """Submits chunks to the least busy actor, at most ``in_flight`` each, and yields
         the results in index order as they arrive."""
         busy = [0] * len(self._actors)
@@ -104,7 +113,7 @@ class RayExecutor:
                 yield from self._advance(ray, queue, running, busy)
             part = indices[k : k + chunk]
             actor = busy.index(min(busy))
-            ref = self._actors[actor].run.remote(part)
+            ref = self._actors[actor].run.remote(task, part)
             queue.append((part, ref))
             running[ref] = actor
             busy[actor] += 1

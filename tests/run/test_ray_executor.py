@@ -164,3 +164,8 @@ def test_results_in_index_order_with_a_bounded_window():
     # 2 actors x 2 in flight, and at most 4 times that done and waiting: 16 chunks of 3.
     assert indices.high <= 16 * 3
     assert [b"0", *results] == [str(i).encode() for i in range(240)]
+
+
+def test_more_workers_than_the_cluster_has_cpus_is_refused():
+    with pytest.raises(ExecutorError, match="the Ray cluster has 2 CPUs; use --workers 2"):
+        list(RayExecutor(3).map(Echo(), range(3)))
