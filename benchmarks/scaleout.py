@@ -1,6 +1,6 @@
 """Ray executor against local processes at the same worker count, on the compositor.
 
-    python benchmarks/scaleout.py                  # 400 images: local 1, local 2, ray 2
+    python benchmarks/scaleout.py                  # 1000 images: local 1, local 2, ray 2
     python benchmarks/scaleout.py --num 2000 --repeat 3
 
 Every run goes through the real engine (composite.py's recipe: 640x640, 10 objects, JPEG
@@ -10,6 +10,8 @@ each run then creates its actors, as a run on a cluster does. Figures per run:
 - img/s: images / seconds of the whole run, worker start-up included;
 - steady: images after the first 10% / seconds after the manifest reached them (worker
   start-up left out; the manifest is flushed about once a second);
+- start-up: seconds of the run beyond images / steady rate: what starting the workers
+  (processes or actors, imports, generators) costs;
 - overhead ms/img: worker time per image that Ray adds, (1/ray - 1/local) x workers from
   the steady rates at the same worker count;
 - peak RSS: of the whole process tree (for Ray: its GCS, raylet and actors too).
@@ -51,14 +53,17 @@ def start_ray(workers: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--num", type=int, default=400)
+    parser.add_argument("--num", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     w = args.workers
     print(f"composite 640x640, 10 objects, JPEG + COCO, {args.num} images, {os.cpu_count()} cores")
     print(f"ray.init(num_cpus={w}): {start_ray(w):.1f} s (not in the runs below)")
-    print(f"{'run':>8}  {'img/s':>6}  {'steady':>6}  {'seconds':>7}  {'peak RSS MB':>11}")
+    print(
+        f"{'run':>8}  {'img/s':>6}  {'steady':>6}  {'seconds':>7}  {'start-up s':>10}  "
+        f"{'peak RSS MB':>11}"
+    )
     best: dict[str, dict] = {}
     kinds = [("local", 1), ("local", w), ("ray", w)]
     for _ in range(args.repeat):
@@ -66,9 +71,10 @@ def main() -> None:
         for executor, workers in kinds:
             result = bench(args.num, workers, executor)
             name = f"{executor} {workers}"
+            startup = result["seconds"] - args.num / result["steady"]
             print(
                 f"{name:>8}  {result['rate']:>6.1f}  {result['steady']:>6.1f}  "
-                f"{result['seconds']:>7.1f}  {result['peak_mb']:>11.0f}",
+                f"{result['seconds']:>7.1f}  {startup:>10.1f}  {result['peak_mb']:>11.0f}",
                 flush=True,
             )
             if name not in best or result["steady"] > best[name]["steady"]:
