@@ -8,6 +8,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from synthgen.recipe import Recipe
 from synthgen.run import generate_dataset
@@ -30,10 +31,12 @@ def rss_tree_mb() -> float:
 
 
 class RssSampler:
-    """Samples the process tree's RSS; records it when the dataset reaches marks."""
+    """Samples the process tree's RSS; records it (and the time) when the dataset reaches
+    marks."""
 
     def __init__(self, out: Path, marks: list[int]) -> None:
         self.out, self.marks, self.at = out, sorted(marks), {}
+        self.when: dict[int, float] = {}  # perf_counter() when the manifest reached a mark
         self.peak = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -51,6 +54,7 @@ class RssSampler:
                 offset += len(new)
                 done += new.count(b"\n")
                 while self.marks and done >= self.marks[0]:
+                    self.when[self.marks[0]] = time.perf_counter()
                     self.at[self.marks.pop(0)] = rss
 
     def __enter__(self) -> RssSampler:
@@ -62,20 +66,25 @@ class RssSampler:
         self._thread.join()
 
 
-def time_generate(recipe: Recipe, workers: int, marks: list[int] | None = None) -> dict:
+def time_generate(
+    recipe: Recipe, workers: int, marks: list[int] | None = None, **options: Any
+) -> dict:
     """Runs ``recipe`` through the real engine into a temporary folder (removed after):
-    samples/s, seconds, peak RSS of the process tree, and RSS at the ``marks``."""
+    samples/s, seconds, peak RSS of the process tree, and RSS at the ``marks``. ``options``
+    go to ``generate_dataset`` (e.g. ``executor_kind="ray"``)."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-synthgen-"))
     try:
         with RssSampler(tmp / "out", marks or []) as rss:
             t0 = time.perf_counter()
-            generate_dataset(recipe, tmp / "out", workers=workers, progress=False)
-            seconds = time.perf_counter() - t0
+            generate_dataset(recipe, tmp / "out", workers=workers, progress=False, **options)
+            end = time.perf_counter()
+            seconds = end - t0
         return {
             "rate": recipe.num / seconds,
             "seconds": seconds,
             "peak_mb": rss.peak,
             "rss_at": rss.at,
+            "seconds_after": {mark: end - when for mark, when in rss.when.items()},
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

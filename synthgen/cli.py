@@ -94,7 +94,23 @@ def _parse_balance(ctx: click.Context, param: click.Parameter, value: str | None
     "--num", "-n", type=click.IntRange(min=1), help="number of samples (overrides the recipe)"
 )
 @click.option("--seed", type=click.IntRange(min=0), help="seed (overrides the recipe)")
-@click.option("--workers", "-w", type=click.IntRange(min=1), help="processes (default: all cores)")
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(min=1),
+    help="processes (default: all cores; with --executor ray, all CPUs of the cluster)",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help='where the workers run: processes here, or Ray actors (pip install "synthgen[ray]")',
+)
+@click.option(
+    "--address",
+    help="with --executor ray: the cluster, e.g. auto or ray://head:10001 (default: a local Ray)",
+)
 @click.option("--format", "formats", help="writers, comma-separated, e.g. coco,yolo,voc")
 @click.option(
     "--locale",
@@ -126,6 +142,8 @@ def generate(
     num: int | None,
     seed: int | None,
     workers: int | None,
+    executor: str,
+    address: str | None,
     formats: str | None,
     locales: dict[str, float] | None,
     balance: Balance | None,
@@ -138,7 +156,8 @@ def generate(
     """Make a dataset from a RECIPE (YAML) into --out.
 
     --num, --seed, --format, --locale and --balance replace the recipe's values; the
-    recipe.yaml written into --out holds the result.
+    recipe.yaml written into --out holds the result. --executor and --workers change only
+    where the samples are made, never their bytes: a run can be resumed with either.
 
     --quota (or the recipe's quota: key) keeps drawing samples until every cell of the
     quota is filled; the number of samples follows from it (so --num is refused), and
@@ -149,6 +168,12 @@ def generate(
 
     if resume and overwrite:
         raise click.UsageError("--resume and --overwrite exclude each other")
+    if address is not None and executor != "ray":
+        raise click.UsageError("--address is a Ray cluster's address: add --executor ray")
+    if executor == "ray":
+        from synthgen.run.ray_executor import import_ray
+
+        import_ray()  # before the output folder is touched
     names = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
     loaded = load_recipe(
         recipe, num=num, seed=seed, formats=names, locales=locales, balance=balance, quota=quota
@@ -167,6 +192,8 @@ def generate(
             overwrite=overwrite,
             progress=not quiet,
             shard_size=shard_size,
+            executor_kind=executor,
+            address=address,
         )
     except KeyboardInterrupt:
         again = f" --shard-size {shard_size}" if shard_size else ""

@@ -1,6 +1,7 @@
 """End-to-end command tests: exit codes and messages for good and bad input."""
 
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -66,6 +67,21 @@ def test_existing_output_and_resume_rules(recipe_file, tmp_path):
     assert resumed.exit_code == 0 and "already complete" in resumed.output
     both = invoke("generate", recipe_file(), "--out", out, "--resume", "--overwrite")
     assert both.exit_code == 2 and "exclude each other" in both.output
+
+
+def test_address_needs_executor_ray(recipe_file, tmp_path):
+    out = tmp_path / "o"
+    result = invoke("generate", recipe_file(), "--out", out, "--address", "auto")
+    assert result.exit_code == 2 and "add --executor ray" in result.output
+    assert not out.exists()
+
+
+def test_executor_ray_without_ray_names_the_extra(recipe_file, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails, as when not installed
+    out = tmp_path / "o"
+    result = invoke("generate", recipe_file(), "--out", out, "--executor", "ray")
+    assert result.exit_code == 2
+    assert 'pip install "synthgen[ray]"' in result.output and not out.exists()
 
 
 def test_validate_fails_with_exit_1(recipe_file, tmp_path):

@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthgen.config import Problem, RecipeError
 from synthgen.errors import SynthgenError
@@ -23,6 +23,9 @@ from synthgen.quota.cells import decode
 from synthgen.quota.probe import probe
 from synthgen.quota.spec import Cell, QuotaPlan, QuotaSpec, resolve_cells, show_cell
 from synthgen.recipe import Recipe
+
+if TYPE_CHECKING:
+    from synthgen.run.executor import ExecutorSpec
 
 QUOTA_FILE = "quota.json"
 UNMET = "quota unmet"
@@ -65,7 +68,7 @@ def prepare_quota(
     recipe: Recipe,
     root: Path,
     *,
-    workers: int | None,
+    executor: ExecutorSpec,
     resume: bool,
     overwrite: bool,
     progress: bool,
@@ -74,7 +77,6 @@ def prepare_quota(
     without a quota, or when the engine is going to refuse ``root`` anyway)."""
     if recipe.quota is None:
         return recipe
-    from synthgen.run.executor import default_workers, make_executor
     from synthgen.run.manifest import read_run_info
 
     targets = check_quota(recipe)
@@ -84,9 +86,8 @@ def prepare_quota(
         return recipe  # the engine refuses this folder: no probe for nothing
     plan = _saved_plan(recipe, root, targets) if resume and not overwrite else None
     if plan is None:
-        executor = make_executor(workers or default_workers())
         plan = probe(
-            recipe, recipe.quota, targets, budget(recipe.quota, targets), executor, progress
+            recipe, recipe.quota, targets, budget(recipe.quota, targets), executor.make(), progress
         )
     head = recipe.head.model_copy(update={"num": len(plan.accepted)})
     return replace(recipe, head=head, quota_plan=plan)

@@ -30,7 +30,7 @@ from synthgen.label_noise import REPORT_FILE as NOISE_REPORT
 from synthgen.label_noise import check_label_noise, clean_writer, noise_report
 from synthgen.quota.run import finish_quota, prepare_quota, save_quota_plan
 from synthgen.recipe import Recipe
-from synthgen.run.executor import SampleTask, default_workers, make_executor
+from synthgen.run.executor import ExecutorSpec, SampleTask
 from synthgen.run.manifest import (
     MANIFEST_FILE,
     RUN_FILE,
@@ -56,23 +56,28 @@ def generate_dataset(
     overwrite: bool = False,
     progress: bool = True,
     shard_size: int | None = None,
+    executor_kind: str = "local",
+    address: str | None = None,
 ) -> RunSummary:
     """Makes samples ``0..num-1`` of ``recipe`` under ``root`` and writes every format.
 
     With ``resume`` a killed or interrupted run continues where it stopped; the result is
     byte-identical to an uninterrupted run, whatever the worker count. With ``shard_size``
     every ``shard_size`` samples make a complete dataset of their own under ``root``.
-    ``root`` may be an fsspec URL (``s3://bucket/run``): see ``run.storage``.
+    ``root`` may be an fsspec URL (``s3://bucket/run``): see ``run.storage``. The executor
+    (``executor_kind`` "local" or "ray"; ``address``: the Ray cluster, see RayExecutor)
+    and ``workers`` change where samples are made, never their bytes.
     """
+    spec = ExecutorSpec(workers, executor_kind, address)
     if is_url(root):
-        return _generate_remote(recipe, str(root), workers, resume, overwrite, progress, shard_size)
-    return _generate(recipe, Path(root), workers, resume, overwrite, progress, shard_size)
+        return _generate_remote(recipe, str(root), spec, resume, overwrite, progress, shard_size)
+    return _generate(recipe, Path(root), spec, resume, overwrite, progress, shard_size)
 
 
 def _generate_remote(
     recipe: Recipe,
     url: str,
-    workers: int | None,
+    executor: ExecutorSpec,
     resume: bool,
     overwrite: bool,
     progress: bool,
@@ -92,7 +97,7 @@ def _generate_remote(
             remote.remove()
         elif info is not None:
             _mirror_records(remote, info, staging)
-        summary = _generate(recipe, staging, workers, resume, False, progress, shard_size, remote)
+        summary = _generate(recipe, staging, executor, resume, False, progress, shard_size, remote)
     summary.root = url
     return summary
 
@@ -114,7 +119,7 @@ def _mirror_records(remote: Remote, info: dict[str, Any], staging: Path) -> None
 def _generate(
     recipe: Recipe,
     root: Path,
-    workers: int | None,
+    executor: ExecutorSpec,
     resume: bool,
     overwrite: bool,
     progress: bool,
@@ -133,7 +138,7 @@ def _generate(
         )
     # quota: probe the candidates (or read them back on --resume), set num
     recipe = prepare_quota(
-        recipe, root, workers=workers, resume=resume, overwrite=overwrite, progress=progress
+        recipe, root, executor=executor, resume=resume, overwrite=overwrite, progress=progress
     )
     info = _run_info(recipe, fingerprint, "running")
     summary = RunSummary(root, recipe.num)
@@ -146,7 +151,7 @@ def _generate(
             info,
             Layout(shard_size, url),
             summary,
-            workers,
+            executor,
             resume,
             overwrite,
             progress,
@@ -160,7 +165,7 @@ def _generate(
         remote.upload(root / RUN_FILE, RUN_FILE)
     save_quota_plan(recipe, root)  # quota: the accepted candidates, for --resume
     indices = range(start, recipe.num)
-    _run(recipe, root, Layout(None, url), {0: folder}, indices, summary, workers, progress)
+    _run(recipe, root, Layout(None, url), {0: folder}, indices, summary, executor, progress)
     summary.noise = folder.summary.noise
     finish_quota(recipe, root)  # quota: quota.json; raises naming the unmet cells
     return summary
@@ -173,7 +178,7 @@ def _generate_sharded(
     info: dict[str, Any],
     layout: Layout,
     summary: RunSummary,
-    workers: int | None,
+    executor: ExecutorSpec,
     resume: bool,
     overwrite: bool,
     progress: bool,
@@ -214,7 +219,7 @@ def _generate_sharded(
         if contiguous and pending
         else list(chain.from_iterable(pending))
     )
-    noise = _run(recipe, root, layout, folders, indices, summary, workers, progress)
+    noise = _run(recipe, root, layout, folders, indices, summary, executor, progress)
     if recipe.head.labels.noise is not None:
         summary.noise = noise_report(recipe.head.labels.noise, noise)
     write_run_info(root, {**top_info, "status": "complete", "counts": run_counts(summary)})
@@ -230,14 +235,14 @@ def _run(
     folders: dict[int, _Folder],
     indices: Sequence[int],
     summary: RunSummary,
-    workers: int | None,
+    spec: ExecutorSpec,
     progress: bool,
 ) -> Counter[str]:
     """Streams sample records into their folder's manifest and writers, in index order, as
     they arrive: the writers assemble their dataset-level files while the workers make
     samples (a resumed folder first gets the records already in its manifest). A folder
     is finalized when its last record arrives. Returns the label noise counts."""
-    executor = make_executor(workers or default_workers())
+    executor = spec.make()
     size = layout.shard_size if layout and layout.shard_size else max(recipe.num, 1)
     noise: Counter[str] = Counter()
     bar = tqdm(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from synthgen.errors import OptionError
 from synthgen.files import quiet_opencv
 from synthgen.recipe import Recipe
 from synthgen.run.shards import Layout
@@ -132,5 +133,31 @@ class ProcessExecutor:
             self._pool = None
 
 
-def make_executor(workers: int) -> Executor:
+EXECUTORS = ("local", "ray")
+
+
+def make_executor(workers: int | None, kind: str = "local", address: str | None = None) -> Executor:
+    """``local``: processes on this machine (``workers`` defaults to every core);
+    ``ray``: Ray actors on a local or an existing cluster (see ``RayExecutor``)."""
+    if kind == "ray":
+        from synthgen.run.ray_executor import RayExecutor
+
+        return RayExecutor(workers, address)
+    if kind != "local":
+        raise OptionError(f"executor {kind!r}: use one of {', '.join(EXECUTORS)}")
+    if address is not None:
+        raise OptionError(f"--address {address} needs --executor ray")
+    workers = workers or default_workers()
     return InlineExecutor() if workers <= 1 else ProcessExecutor(workers)
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """How a run's executors are made (each pass of a run makes its own)."""
+
+    workers: int | None = None
+    kind: str = "local"
+    address: str | None = None
+
+    def make(self) -> Executor:
+        return make_executor(self.workers, self.kind, self.address)
