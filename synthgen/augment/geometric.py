@@ -240,11 +240,13 @@ def _power(order: np.ndarray, times: int) -> np.ndarray:
 
 def _symmetry(mat: np.ndarray, source: Size, size: Size) -> bool:
     """Whether ``mat`` maps the source canvas exactly onto the output canvas (mirrors)."""
-    if source != size or _axis_aligned(mat) is None:
+    axes = _axis_aligned(mat)
+    if source != size or axes is None:
         return False
-    pts = cv2.perspectiveTransform(corners(*source).reshape(-1, 1, 2).astype(np.float64), mat)
-    out = {tuple(p) for p in np.round(pts.reshape(-1, 2), 6).tolist()}
-    return out == {tuple(p) for p in corners(*size).astype(np.float64).tolist()}
+    # x' = sx x + tx maps [-0.5, w - 0.5] onto itself when tx is 0 (sx = 1) or w - 1.
+    sx, sy, tx, ty = axes
+    w, h = size
+    return tx == (0 if sx == 1 else w - 1) and ty == (0 if sy == 1 else h - 1)
 
 
 def _samples_inside(mat: np.ndarray, source: Size, size: Size) -> bool:
@@ -265,14 +267,12 @@ def _samples_inside(mat: np.ndarray, source: Size, size: Size) -> bool:
 def _axis_aligned(mat: np.ndarray) -> tuple[int, int, int, int] | None:
     """(sx, sy, tx, ty) when ``mat`` is x' = sx x + tx, y' = sy y + ty with sx, sy = +-1
     and whole-pixel tx, ty (mirrors and crops: pixels move without resampling)."""
-    m = np.asarray(mat, np.float64) / mat[2, 2]
-    rounded_m = np.round(m)
-    if not np.allclose(m, rounded_m, rtol=0, atol=1e-9):
+    (a, b, tx), (c, d, ty), (e, f, _) = (mat / mat[2, 2]).tolist()  # plain floats: fast
+    if abs(b) + abs(c) + abs(e) + abs(f) > 1e-9 or abs(abs(a) - 1) + abs(abs(d) - 1) > 1e-9:
         return None
-    r = rounded_m.astype(int)
-    if r[0, 1] or r[1, 0] or r[2, 0] or r[2, 1] or abs(r[0, 0]) != 1 or abs(r[1, 1]) != 1:
+    if abs(tx - round(tx)) + abs(ty - round(ty)) > 1e-9:
         return None
-    return int(r[0, 0]), int(r[1, 1]), int(r[0, 2]), int(r[1, 2])
+    return round(a), round(d), round(tx), round(ty)
 
 
 def warp_sample(
