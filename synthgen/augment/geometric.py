@@ -365,7 +365,9 @@ def _shift(array: np.ndarray, axes: tuple[int, int, int, int], size: Size, fill:
         part = cv2.flip(np.ascontiguousarray(part), flip)
     w, h = size
     if (xs.stop - xs.start, ys.stop - ys.start) == (w, h):
-        return np.ascontiguousarray(part)
+        # Never a view of the source: the source Sample is reused for its next copy, and
+        # the moved map is edited in place when an instance is lost.
+        return part if flip is not None else part.copy()
     out = np.empty((h, w, *array.shape[2:]), array.dtype)
     out[:] = np.asarray(fill, array.dtype)
     out[ys, xs] = part

@@ -181,3 +181,21 @@ def test_a_folded_warp_fills_with_the_colour_of_the_step_that_leaves_the_canvas(
     red = {**ROT, "fill": [255, 0, 0]}
     out = apply_plan(scene(), [{"op": "hflip"}, red], CATS)
     assert out.image[0, 0].tolist() == [255, 0, 0]
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [{"op": "crop", "size": [1.0, 0.5], "at": [0.0, 0.0]}],  # rows of the source: a view
+        [{"op": "hflip"}, {"op": "hflip"}],  # the identity
+    ],
+    ids=["full_width_crop", "two_flips"],
+)
+def test_slicing_never_edits_the_source_sample(steps):
+    # The generator reuses a loaded source for its next copy: a moved map that is a view
+    # of the source's would carry this copy's edits (lost instances cleared) into it.
+    source, pristine = scene(), scene()
+    out = apply_plan(source, steps, CATS)
+    assert not np.shares_memory(out.instance_map, source.instance_map)
+    assert not np.shares_memory(out.image, source.image)
+    assert_same_sample(source, pristine)
