@@ -16,7 +16,8 @@ flagged ``box_only``.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
 import cv2
@@ -144,24 +145,134 @@ def step_matrix(step: Step, w: int, h: int) -> tuple[np.ndarray, Size]:
 
 def apply_geometric(sample: Sample, step: Step, categories: dict[str, Category]) -> Sample:
     """One geometric step on a whole Sample (image, map, depth, instances, keypoints)."""
-    h, w = sample.instance_map.shape
-    mat, size = step_matrix(step, w, h)
-    fill = step.get("fill", (0, 0, 0))
-    image = None
-    if step["op"] == "hflip":
-        image = np.ascontiguousarray(sample.image[:, ::-1])
-    elif step["op"] == "scale_down":
-        # Area averaging for the image (a warp would alias); the map follows the same
-        # pixel-edge mapping nearest-neighbour.
-        nw, nh = max(1, round(w * step["factor"])), max(1, round(h * step["factor"]))
-        x0, y0 = round(step["at"][0] * (w - nw)), round(step["at"][1] * (h - nh))
-        image = np.empty_like(sample.image)
-        image[:] = np.asarray(fill, np.uint8)
-        image[y0 : y0 + nh, x0 : x0 + nw] = cv2.resize(
-            sample.image, (nw, nh), interpolation=cv2.INTER_AREA
+    return apply_geometric_run(sample, [step], categories)
+
+
+@dataclass
+class Warp:
+    """Consecutive geometric steps folded into one homography ``mat`` from a ``source``
+    (w, h) canvas onto a ``size`` canvas; ``flips`` counts the mirrors in it (keypoint
+    pairs swap once per mirror); ``step`` is set for a ``scale_down``, which stays alone
+    (its image is area-resized, not warped)."""
+
+    mat: np.ndarray
+    source: Size
+    size: Size
+    fill: Any
+    flips: int = 0
+    step: Step | None = None
+
+
+def plan_warps(steps: list[Step], w: int, h: int) -> list[Warp]:
+    """Folds consecutive geometric steps into as few warps as give the same result.
+
+    A step joins the warp before it when warping once cannot differ from warping twice
+    beyond resampling: the warp so far maps its canvas exactly onto itself (mirrors),
+    or the step samples only inside the canvas the warp so far made (a crop, a mirror, a
+    perspective that zooms in), so no pixel that the first warp filled comes back.
+
+    >>> rotate = {"op": "rotate", "degrees": 10.0}
+    >>> [w.flips for w in plan_warps([{"op": "hflip"}, rotate, {"op": "hflip"}], 4, 3)]
+    [2]
+    >>> len(plan_warps([rotate, rotate], 4, 3))  # the second would bring back filled corners
+    2
+    """
+    warps: list[Warp] = []
+    for step in steps:
+        mat, size = step_matrix(step, w, h)
+        fill = step.get("fill", (0, 0, 0))
+        flips = int(step["op"] == "hflip")
+        last = warps[-1] if warps else None
+        if step["op"] != "scale_down" and last is not None and last.step is None:
+            if _symmetry(last.mat, last.source, last.size):
+                last.fill = fill if "fill" in step else last.fill
+            elif not _samples_inside(mat, (w, h), size):
+                last = None
+            if last is not None:
+                last.mat, last.size, last.flips = mat @ last.mat, size, last.flips + flips
+                w, h = size
+                continue
+        warps.append(
+            Warp(mat, (w, h), size, fill, flips, step if step["op"] == "scale_down" else None)
         )
-    swap = _swaps(categories) if step["op"] == "hflip" else {}
-    return warp_sample(sample, mat, size, fill, image=image, swap=swap)
+        w, h = size
+    return warps
+
+
+def apply_geometric_run(
+    sample: Sample, steps: list[Step], categories: dict[str, Category]
+) -> Sample:
+    """Consecutive geometric steps, folded by :func:`plan_warps` (each fold warped once;
+    a mirror or a crop alone is moved by slicing, exactly as its warp would)."""
+    swaps = _swaps(categories) if any(s["op"] == "hflip" for s in steps) else {}
+    for warp in plan_warps(steps, sample.width, sample.height):
+        swap = {k: _power(order, warp.flips) for k, order in swaps.items()} if warp.flips else {}
+        if warp.step is not None:
+            sample = _scale_down(sample, warp, swap)
+        elif _axis_aligned(warp.mat) is not None:
+            sample = shift_sample(sample, warp.mat, warp.size, warp.fill, swap=swap)
+        else:
+            sample = warp_sample(sample, warp.mat, warp.size, warp.fill, swap=swap)
+    return sample
+
+
+def _scale_down(sample: Sample, warp: Warp, swap: dict[str, np.ndarray]) -> Sample:
+    # Area averaging for the image (a warp would alias); the map follows the same
+    # pixel-edge mapping nearest-neighbour.
+    assert warp.step is not None
+    (w, h), factor, at = warp.source, warp.step["factor"], warp.step["at"]
+    nw, nh = max(1, round(w * factor)), max(1, round(h * factor))
+    x0, y0 = round(at[0] * (w - nw)), round(at[1] * (h - nh))
+    image = np.empty_like(sample.image)
+    image[:] = np.asarray(warp.fill, np.uint8)
+    image[y0 : y0 + nh, x0 : x0 + nw] = cv2.resize(
+        sample.image, (nw, nh), interpolation=cv2.INTER_AREA
+    )
+    return warp_sample(sample, warp.mat, warp.size, warp.fill, image=image, swap=swap)
+
+
+def _power(order: np.ndarray, times: int) -> np.ndarray:
+    out = np.arange(len(order))
+    for _ in range(times):
+        out = out[order]
+    return out
+
+
+def _symmetry(mat: np.ndarray, source: Size, size: Size) -> bool:
+    """Whether ``mat`` maps the source canvas exactly onto the output canvas (mirrors)."""
+    axes = _axis_aligned(mat)
+    if source != size or axes is None:
+        return False
+    # x' = sx x + tx maps [-0.5, w - 0.5] onto itself when tx is 0 (sx = 1) or w - 1.
+    sx, sy, tx, ty = axes
+    w, h = size
+    return tx == (0 if sx == 1 else w - 1) and ty == (0 if sy == 1 else h - 1)
+
+
+def _samples_inside(mat: np.ndarray, source: Size, size: Size) -> bool:
+    """Whether every output pixel of ``mat`` comes from inside the source canvas."""
+    inv = np.linalg.inv(mat)
+    pts = np.hstack([corners(*size).astype(np.float64), np.ones((4, 1))]) @ inv.T
+    if not np.all(pts[:, 2] > 1e-9):
+        return False  # the output reaches the horizon of a perspective
+    x, y = pts[:, 0] / pts[:, 2], pts[:, 1] / pts[:, 2]
+    w, h = source
+    eps = 1e-6
+    return bool(
+        np.all(x >= -0.5 - eps) and np.all(x <= w - 0.5 + eps)
+        and np.all(y >= -0.5 - eps) and np.all(y <= h - 0.5 + eps)
+    )  # fmt: skip
+
+
+def _axis_aligned(mat: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(sx, sy, tx, ty) when ``mat`` is x' = sx x + tx, y' = sy y + ty with sx, sy = +-1
+    and whole-pixel tx, ty (mirrors and crops: pixels move without resampling)."""
+    (a, b, tx), (c, d, ty), (e, f, _) = (mat / mat[2, 2]).tolist()  # plain floats: fast
+    if abs(b) + abs(c) + abs(e) + abs(f) > 1e-9 or abs(abs(a) - 1) + abs(abs(d) - 1) > 1e-9:
+        return None
+    if abs(tx - round(tx)) + abs(ty - round(ty)) > 1e-9:
+        return None
+    return round(a), round(d), round(tx), round(ty)
 
 
 def warp_sample(
@@ -175,10 +286,10 @@ def warp_sample(
 ) -> Sample:
     """``sample`` moved by the homography ``mat`` onto a ``size`` (w, h) canvas.
 
-    ``image``: the warped image when the caller made it another way (a flip, an area
-    resize); ``swap``: per category, the keypoint order after a mirror. Instances that
-    leave the image entirely (no amodal pixel left inside it) are dropped; the others lose
-    their source label, so their labels are derived from the moved pixels.
+    ``image``: the warped image when the caller made it another way (an area resize);
+    ``swap``: per category, the keypoint order after a mirror. Instances that leave the
+    image entirely (no amodal pixel left inside it) are dropped; the others lose their
+    source label, so their labels are derived from the moved pixels.
     """
     if image is None:
         image = warp_image(sample.image, mat, size, fill)
@@ -188,21 +299,99 @@ def warp_sample(
         depth = cv2.warpPerspective(
             sample.depth, mat, size, flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT
         )
+    return _moved(sample, mat, image, imap, depth, swap, _warp_mask)
+
+
+def shift_sample(
+    sample: Sample,
+    mat: np.ndarray,
+    size: Size,
+    fill: Any = (0, 0, 0),
+    *,
+    swap: dict[str, np.ndarray] | None = None,
+) -> Sample:
+    """:func:`warp_sample` for a ``mat`` that only mirrors and shifts by whole pixels (a
+    flip, a crop): every array is sliced, not resampled, with the same result as the warp
+    (a pixel centre lands on a pixel centre) at a fraction of the cost."""
+    axes = _axis_aligned(mat)
+    if axes is None:
+        raise ValueError(f"not a mirror or whole-pixel shift: {mat.tolist()}")
+    image = _shift(sample.image, axes, size, fill)
+    imap = _shift(sample.instance_map, axes, size, 0)
+    depth = None if sample.depth is None else _shift(sample.depth, axes, size, 0)
+    return _moved(sample, mat, image, imap, depth, swap, _shift_mask)
+
+
+MoveMask = Callable[
+    [Instance, np.ndarray, np.ndarray, Size], tuple[np.ndarray | None, tuple[int, int]]
+]
+
+
+def _moved(
+    sample: Sample,
+    mat: np.ndarray,
+    image: np.ndarray,
+    imap: np.ndarray,
+    depth: np.ndarray | None,
+    swap: dict[str, np.ndarray] | None,
+    move_mask: MoveMask,
+) -> Sample:
+    """The moved Sample: instances moved by ``move_mask``, the lost ones off the map."""
+    size = (imap.shape[1], imap.shape[0])
     instances = []
     for inst in sample.instances:
-        moved = _warp_instance(inst, mat, imap, size, (swap or {}).get(inst.category))
+        moved = _warp_instance(inst, mat, imap, size, (swap or {}).get(inst.category), move_mask)
         if moved is not None:
             instances.append(moved)
-    kept = {inst.id for inst in instances}
-    lost = [inst.id for inst in sample.instances if inst.id not in kept]
-    if lost:
+    if len(instances) < len(sample.instances):
+        kept = {inst.id for inst in instances}
+        lost = [inst.id for inst in sample.instances if inst.id not in kept]
         imap[np.isin(imap, lost)] = 0
     # A warp has no camera model: 3D pose and K no longer describe the image.
     return Sample(image, imap, instances, plan=sample.plan, depth=depth)
 
 
+def _shift(array: np.ndarray, axes: tuple[int, int, int, int], size: Size, fill: Any) -> np.ndarray:
+    """``array`` mirrored and shifted onto a ``size`` canvas, ``fill`` where it has no pixel."""
+    sx, sy, tx, ty = axes
+    (xs, src_x), (ys, src_y) = (
+        _span(array.shape[1], size[0], sx, tx),
+        _span(array.shape[0], size[1], sy, ty),
+    )
+    part = array[src_y, src_x]
+    flip = {(-1, 1): 1, (1, -1): 0, (-1, -1): -1}.get((sx, sy))
+    if flip is not None and part.size:
+        # cv2.flip is ~50x faster than numpy's copy of a reversed 3-channel view.
+        part = cv2.flip(np.ascontiguousarray(part), flip)
+    w, h = size
+    if (xs.stop - xs.start, ys.stop - ys.start) == (w, h):
+        # Never a view of the source: the source Sample is reused for its next copy, and
+        # the moved map is edited in place when an instance is lost.
+        return part if flip is not None else part.copy()
+    out = np.empty((h, w, *array.shape[2:]), array.dtype)
+    out[:] = np.asarray(fill, array.dtype)
+    out[ys, xs] = part
+    return out
+
+
+def _span(n_src: int, n_out: int, s: int, t: int) -> tuple[slice, slice]:
+    """Output and source index ranges along one axis for x' = s x + t (s = +-1)."""
+    if s == 1:
+        a, b = max(0, t), min(n_out, n_src + t)
+        b = max(a, b)
+        return slice(a, b), slice(a - t, b - t)
+    a, b = max(0, t - n_src + 1), min(n_out, t + 1)
+    b = max(a, b)
+    return slice(a, b), slice(t - b + 1, t - a + 1)
+
+
 def _warp_instance(
-    inst: Instance, mat: np.ndarray, imap: np.ndarray, size: Size, order: np.ndarray | None
+    inst: Instance,
+    mat: np.ndarray,
+    imap: np.ndarray,
+    size: Size,
+    order: np.ndarray | None,
+    move_mask: MoveMask,
 ) -> Instance | None:
     keypoints = inst.keypoints
     if keypoints is not None:
@@ -221,7 +410,7 @@ def _warp_instance(
     )
     if inst.amodal_mask is None:
         return moved if np.any(imap == inst.id) else None
-    mask, origin = _warp_mask(inst, mat, imap, size)
+    mask, origin = move_mask(inst, mat, imap, size)
     if mask is None:
         return None
     moved.amodal_mask, moved.amodal_origin = mask, origin
@@ -255,16 +444,51 @@ def _warp_mask(
     shift = np.array([[1.0, 0, -x0], [0, 1.0, -y0], [0, 0, 1.0]])
     into = np.array([[1.0, 0, ox], [0, 1.0, oy], [0, 0, 1.0]])
     patch = cv2.warpPerspective(
-        np.ascontiguousarray(inst.amodal_mask, dtype=np.uint8),
+        _as_u8(inst.amodal_mask),
         shift @ mat @ into,
         (x1 - x0, y1 - y0),
         flags=cv2.INTER_NEAREST,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0,
-    ).astype(bool)
-    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    ).view(bool)  # nearest-neighbour keeps the 0/1 bytes of a bool
+    return _settle(patch, (x0, y0), inst.id, imap)
+
+
+def _shift_mask(
+    inst: Instance, mat: np.ndarray, imap: np.ndarray, size: Size
+) -> tuple[np.ndarray | None, tuple[int, int]]:
+    """:func:`_warp_mask` for a mirror or whole-pixel shift: the patch is sliced."""
+    assert inst.amodal_mask is not None
+    axes = _axis_aligned(mat)
+    assert axes is not None
+    sx, sy, tx, ty = axes
+    w, h = size
+    ph, pw = inst.amodal_mask.shape
+    ox, oy = inst.amodal_origin
+    # The patch's first and last pixel land on sx * ox + tx and sx * (ox + pw - 1) + tx.
+    x0 = min(sx * ox + tx, sx * (ox + pw - 1) + tx)
+    y0 = min(sy * oy + ty, sy * (oy + ph - 1) + ty)
+    patch = inst.amodal_mask[::sy, ::sx]
+    # Kept up to one image size beyond each border, as a warp keeps it.
+    cx0, cy0 = max(x0, -w), max(y0, -h)
+    cx1, cy1 = min(x0 + pw, 2 * w), min(y0 + ph, 2 * h)
+    if cx1 <= cx0 or cy1 <= cy0:
+        return None, (0, 0)
+    patch = np.array(patch[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0], dtype=bool)
+    return _settle(patch, (cx0, cy0), inst.id, imap)
+
+
+def _settle(
+    patch: np.ndarray, origin: tuple[int, int], inst_id: int, imap: np.ndarray
+) -> tuple[np.ndarray | None, tuple[int, int]]:
+    """A moved amodal patch at ``origin`` with the instance's visible pixels in the moved
+    map added, cut to its tight box; None when nothing of it is left inside the image."""
+    x0, y0 = origin
+    h, w = imap.shape
+    ph, pw = patch.shape
+    ix0, iy0, ix1, iy1 = max(x0, 0), max(y0, 0), min(x0 + pw, w), min(y0 + ph, h)
     if ix0 < ix1 and iy0 < iy1:
-        patch[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] |= imap[iy0:iy1, ix0:ix1] == inst.id
+        patch[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] |= imap[iy0:iy1, ix0:ix1] == inst_id
     tight = bbox_xyxy(patch)
     if tight is None:
         return None, (0, 0)
@@ -272,6 +496,13 @@ def _warp_mask(
     if not (x0 + bx1 > 0 and y0 + by1 > 0 and x0 + bx0 < w and y0 + by0 < h):
         return None, (0, 0)  # wholly outside the image
     return patch[by0:by1, bx0:bx1], (x0 + bx0, y0 + by0)
+
+
+def _as_u8(mask: np.ndarray) -> np.ndarray:
+    """A bool mask as 0/1 bytes for OpenCV, without a copy when it is contiguous."""
+    if mask.dtype == bool and mask.flags.c_contiguous:
+        return mask.view(np.uint8)
+    return np.ascontiguousarray(mask, dtype=np.uint8)
 
 
 def _swaps(categories: dict[str, Category]) -> dict[str, np.ndarray]:

@@ -24,7 +24,7 @@ from synthgen.augment.geometric import (
     PerspectiveConfig,
     RotateConfig,
     ScaleDownConfig,
-    apply_geometric,
+    apply_geometric_run,
 )
 from synthgen.augment.occlude import OccluderConfig, apply_occluders
 from synthgen.augment.photometric import (
@@ -96,14 +96,24 @@ def apply_plan(sample: Sample, plan: list[Step], categories: list[Category]) -> 
     """Renders a plan on a Sample; the result's labels come from ``derive_labels``.
 
     Geometric steps move the image, instance map, depth, amodal masks and keypoints with
-    one matrix; occluders hide pixels in the map; photometric steps touch pixels only.
+    one matrix; consecutive ones are folded into one warp where that gives the same result
+    (:func:`~synthgen.augment.geometric.plan_warps`). Occluders hide pixels in the map;
+    photometric steps touch pixels only.
     """
     by_name = {c.name: c for c in categories}
-    for step in plan:
-        op = step.get("op")
+    k = 0
+    while k < len(plan):
+        op = plan[k].get("op")
         if op in GEOMETRIC:
-            sample = apply_geometric(sample, step, by_name)
-        elif op == "occluder":
+            end = k + 1
+            while end < len(plan) and plan[end].get("op") in GEOMETRIC:
+                end += 1
+            sample = apply_geometric_run(sample, plan[k:end], by_name)
+            k = end
+            continue
+        step = plan[k]
+        k += 1
+        if op == "occluder":
             sample = apply_occluders(sample, step)
         elif op in PHOTOMETRIC:
             image = PHOTOMETRIC[op](sample.image, step, sample.depth)

@@ -228,7 +228,8 @@ def read_rgb(path: Path, where: str) -> np.ndarray:
         ) from None
     except OSError as err:
         raise DatasetError(f"{path}: cannot read the image ({err.strerror})") from None
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    # Decoded straight to RGB: no BGR image to convert.
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR_RGB) if data.size else None
     if img is None:
         raise DatasetError(f"{path}: empty or not a readable image; replace it or remove its entry")
     if path.suffix.lower() in (".jpg", ".jpeg") and bytes(data[-2:]) != b"\xff\xd9":
@@ -238,7 +239,7 @@ def read_rgb(path: Path, where: str) -> np.ndarray:
             AssetWarning,
             stacklevel=2,
         )
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    return img
 
 
 # EXIF orientations that swap width and height (transposed, rotated by 90 or 270 degrees).
@@ -380,12 +381,12 @@ def _own_mask(
 ) -> tuple[np.ndarray, tuple[int, int], bool]:
     """An annotation's whole mask, cropped to its tight box: (mask, origin (x, y), box_only)."""
     seg = obj.segmentation
-    if seg is not None and (not isinstance(seg, list) or seg):
-        rle = (
-            coco_mask.merge(coco_mask.frPyObjects(seg, height, width))
-            if isinstance(seg, list)
-            else _rle(seg, height, width)
-        )
+    if isinstance(seg, list) and seg:
+        mask, origin = _polygons_mask(seg, height, width)
+        if mask is not None:
+            return mask, origin, False
+    elif seg is not None and not isinstance(seg, list):
+        rle = _rle(seg, height, width)
         x, y, w, h = (int(v) for v in coco_mask.toBbox(rle))
         if w > 0 and h > 0:
             full = coco_mask.decode(rle)
@@ -393,6 +394,57 @@ def _own_mask(
     # No outline, or one that covers no pixel centre (a sliver): the box stands for it.
     x0, y0, x1, y1 = round_out(xyxy(obj.bbox_xywh), height, width)
     return np.ones((y1 - y0, x1 - x0), dtype=bool), (x0, y0), True
+
+
+def _polygons_mask(
+    polygons: list[Any], height: int, width: int
+) -> tuple[np.ndarray | None, tuple[int, int]]:
+    """COCO polygons rasterized by pycocotools, as their tight patch and its origin."""
+    polygons = [np.asarray(p, np.float64).ravel() for p in polygons]
+    window = _window(polygons, height, width)
+    if window is None:
+        rle = coco_mask.merge(coco_mask.frPyObjects(polygons, height, width))
+        x0 = y0 = 0
+    else:
+        x0, y0, x1, y1 = window
+        shift = np.array([x0, y0], np.float64)
+        shifted = [(p.reshape(-1, 2) - shift).ravel() for p in polygons]
+        rle = coco_mask.merge(coco_mask.frPyObjects(shifted, y1 - y0, x1 - x0))
+    x, y, w, h = (int(v) for v in coco_mask.toBbox(rle))
+    if w <= 0 or h <= 0:
+        return None, (0, 0)
+    return coco_mask.decode(rle)[y : y + h, x : x + w].astype(bool), (x0 + x, y0 + y)
+
+
+def _window(
+    polygons: list[np.ndarray], height: int, width: int
+) -> tuple[int, int, int, int] | None:
+    """A window (x0, y0, x1, y1) of the image where pycocotools draws ``polygons`` exactly
+    as on the whole image, or None.
+
+    Rasterizing into a window around the polygons spares decoding a whole-image mask per
+    instance. pycocotools rounds the 5x upsampled vertices with C casts and steps along
+    each edge in floating point, so a shifted polygon is drawn shifted by the same whole
+    pixels only when nothing there can round differently: whole-pixel vertices and edges
+    along the axes (pixel-edge outlines, as synthgen and mask exporters write them), with
+    no vertex repeated. The window reaches the image border wherever a polygon does (where
+    pycocotools clips) and keeps a margin of 2 pixels elsewhere.
+    """
+    pts = np.concatenate(polygons).reshape(-1, 2)
+    ends = np.cumsum([len(p) // 2 for p in polygons])
+    after = np.arange(1, len(pts) + 1)
+    after[ends - 1] = np.r_[0, ends[:-1]]  # each polygon's last vertex joins its first
+    step = pts[after] - pts
+    if not (np.array_equal(pts, np.round(pts)) and np.all((step == 0).sum(axis=1) == 1)):
+        return None
+    x_all, y_all = pts[:, 0], pts[:, 1]
+    x0 = min(max(int(x_all.min()) - 2, 0), width)
+    y0 = min(max(int(y_all.min()) - 2, 0), height)
+    x1 = max(min(int(x_all.max()) + 3, width), x0)
+    y1 = max(min(int(y_all.max()) + 3, height), y0)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return x0, y0, x1, y1
 
 
 def _rle(seg: dict[str, Any], height: int, width: int) -> dict[str, Any]:

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import io
+
+import cv2
 import numpy as np
 import pytest
+from PIL import Image
+from pycocotools import mask as coco_mask
 
+from synthgen.geometry import mask_to_polygons
 from synthgen.labels import derive_labels
 from synthgen.readers import DatasetError, open_dataset
-from synthgen.readers.base import SourceObject, build_sample, infer_flip_pairs, round_out, snap
+from synthgen.readers.base import (
+    SourceObject,
+    _polygons_mask,
+    _window,
+    build_sample,
+    infer_flip_pairs,
+    read_rgb,
+    round_out,
+    snap,
+)
 from synthgen.registry import READERS
 
 
@@ -79,3 +94,67 @@ def test_images_stream_lazily_with_provenance(generated):
         "file": str(generated / "images/00000000.jpg"),
     }
     assert first.load().plan == {"source": first.provenance()}
+
+
+def _whole_image_mask(polygons, height, width):
+    """pycocotools on the whole image, cut to the tight box: the reference."""
+    rle = coco_mask.merge(coco_mask.frPyObjects([p.tolist() for p in polygons], height, width))
+    x, y, w, h = (int(v) for v in coco_mask.toBbox(rle))
+    if w <= 0 or h <= 0:
+        return None, (0, 0)
+    return coco_mask.decode(rle)[y : y + h, x : x + w].astype(bool), (x, y)
+
+
+def test_polygons_drawn_in_a_window_match_pycocotools_on_the_whole_image():
+    rng = np.random.default_rng(0)
+    windowed = 0
+    for trial in range(600):
+        h, w = (int(v) for v in rng.integers(5, 60, 2))
+        yy, xx = np.mgrid[0:h, 0:w]
+        mask = np.zeros((h, w), bool)
+        for _ in range(rng.integers(1, 4)):  # blobs, some cut by the border
+            cx, cy = rng.integers(-5, w + 5), rng.integers(-5, h + 5)
+            rx, ry = rng.integers(1, 20, 2)
+            mask |= ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 <= 1
+        off = rng.integers(-8, 9, 2) if trial % 3 == 0 else np.zeros(2)  # leave the image
+        polys = [(np.asarray(p, np.float64) + off).ravel() for p in mask_to_polygons(mask)]
+        if trial % 5 == 0:  # float vertices: drawn on the whole image
+            polys = [p + rng.uniform(-0.5, 0.5, p.shape).round(2) for p in polys]
+        polys = [p for p in polys if len(p) >= 6]
+        if not polys:
+            continue
+        windowed += _window(polys, h, w) is not None
+        got, origin = _polygons_mask(polys, h, w)
+        want, want_origin = _whole_image_mask(polys, h, w)
+        assert (got is None) == (want is None)
+        if got is not None:
+            assert origin == want_origin
+            assert np.array_equal(got, want)
+    assert windowed > 300
+
+
+def _encoded(kind: str) -> bytes:
+    rng = np.random.default_rng(1)
+    image = cv2.GaussianBlur(rng.integers(0, 256, (37, 53, 3), dtype=np.uint8), (5, 5), 0)
+    if kind.startswith("exif"):
+        exif = Image.Exif()
+        exif[0x0112] = int(kind[4:])  # orientation 6: rotated 90 degrees
+        out = io.BytesIO()
+        Image.fromarray(image).save(out, "JPEG", exif=exif.tobytes(), quality=90)
+        return out.getvalue()
+    ext, pixels = {
+        "jpg": (".jpg", image),
+        "png": (".png", image),
+        "grey": (".png", image[..., 0]),
+        "rgba": (".png", np.dstack([image, image[..., :1]])),
+    }[kind]
+    return cv2.imencode(ext, pixels)[1].tobytes()
+
+
+@pytest.mark.parametrize("kind", ["jpg", "png", "grey", "rgba", "exif6", "exif3"])
+def test_read_rgb_decodes_as_opencv_bgr_then_converted(kind, tmp_path):
+    data = _encoded(kind)
+    path = tmp_path / ("image.jpg" if kind in ("jpg",) or kind.startswith("exif") else "image.png")
+    path.write_bytes(data)
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    assert np.array_equal(read_rgb(path, "test"), cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
