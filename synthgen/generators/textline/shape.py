@@ -234,9 +234,7 @@ class _Face:
         if found is None:
             if len(self.masks) >= _MAX_MASKS:
                 self.masks.clear()
-            core, (dx, dy) = self.font.getmask2(
-                cluster, mode="L", anchor="ls", features=_FEATURES
-            )
+            core, (dx, dy) = self.font.getmask2(cluster, mode="L", anchor="ls", features=_FEATURES)
             alpha = np.asarray(Image.Image()._new(core))
             alpha.flags.writeable = False
             found = self.masks[cluster] = (alpha, dx, dy, bool(alpha.any()))
