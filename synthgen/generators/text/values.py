@@ -124,26 +124,31 @@ def cache_dir() -> Path | None:
     folder = os.environ.get("SYNTHGEN_CACHE_DIR")
     if folder is not None:
         return Path(folder) / "pools" if folder else None
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    except RuntimeError:  # no home folder to be found: no cache
+        return None
     return Path(base) / "synthgen" / "pools"
 
 
 @cache
-def _code_key() -> str:
-    """What every pool's values depend on besides its own key."""
+def _code_key() -> str | None:
+    """What every pool's values depend on besides its own key (None: unknown, no cache)."""
     py = ".".join(map(str, sys.version_info[:2]))  # Faker draws with Python's random
-    return (
-        f"{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}/faker {version('faker')}/{py}"
-    )
+    try:
+        source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    except OSError:  # e.g. installed in a zip: the source cannot be read
+        return None
+    return f"{source}/faker {version('faker')}/python {py}"
 
 
 def _cache_file(
     slot: str, locale: str, gender: str | None, provider: str | None, size: int
 ) -> Path | None:
-    folder = cache_dir()
-    if folder is None:
+    folder, code = cache_dir(), _code_key()
+    if folder is None or code is None:
         return None
-    key = f"{_code_key()}/{slot}/{locale}/{gender}/{provider}/{size}"
+    key = f"{code}/{slot}/{locale}/{gender}/{provider}/{size}"
     return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
 
 
