@@ -11,10 +11,13 @@ Coordinates: homographies map OpenCV pixel-centre coordinates (the centre of pix
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import albumentations as A  # noqa: N812 (the library's documented alias)
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    import albumentations as A  # noqa: N812 (the library's documented alias)
 
 Size = tuple[int, int]  # (width, height), as OpenCV takes it
 
@@ -71,6 +74,8 @@ def albu(transform: A.BasicTransform, image: np.ndarray, seed: int = 0) -> np.nd
 def motion_blur(image: np.ndarray, length: int, angle: float) -> np.ndarray:
     """Linear motion blur with an odd, symmetric, unshifted kernel: the blur spreads
     pixels both ways and does not move them, so labels stay where the pixels are."""
+    import albumentations as A  # noqa: N812 (loaded on first use: ~1 s a process)
+
     t = A.MotionBlur(
         blur_limit=(length, length),
         angle_range=(angle, angle),
@@ -83,6 +88,8 @@ def motion_blur(image: np.ndarray, length: int, angle: float) -> np.ndarray:
 
 def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     """A JPEG round trip at ``quality`` (RGB in, RGB out)."""
+    import albumentations as A  # noqa: N812
+
     t = A.ImageCompression(compression_type="jpeg", quality_range=(quality, quality), p=1.0)
     # albumentations hands RGB straight to cv2.imencode, which reads BGR: swap around it so
     # the codec computes luma and chroma from the right channels.
@@ -92,6 +99,8 @@ def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
 
 def gauss_noise(image: np.ndarray, std: float, per_channel: bool, seed: int) -> np.ndarray:
     """Gaussian noise with ``std`` in 0-255 units."""
+    import albumentations as A  # noqa: N812
+
     frac = std / 255.0  # albumentations takes a fraction of the dtype's max
     return albu(A.GaussNoise(std_range=(frac, frac), per_channel=per_channel, p=1.0), image, seed)
 

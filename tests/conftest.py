@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,18 @@ import pytest
 import yaml
 
 from tests.helpers import base_recipe, disc_cutout, write_rgba
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_dir(tmp_path_factory: pytest.TempPathFactory):
+    """Caches (text value pools) go to a folder of the test session, not the user's."""
+    old = os.environ.get("SYNTHGEN_CACHE_DIR")
+    os.environ["SYNTHGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        del os.environ["SYNTHGEN_CACHE_DIR"]
+    else:
+        os.environ["SYNTHGEN_CACHE_DIR"] = old
 
 
 @pytest.fixture

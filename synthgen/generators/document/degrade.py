@@ -21,7 +21,6 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal, Union
 
-import albumentations as A  # noqa: N812 (the library's documented alias)
 import cv2
 import numpy as np
 from pydantic import Field, model_validator
@@ -366,6 +365,8 @@ _albu = albu
 
 
 def _blur(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
+    import albumentations as A  # noqa: N812 (loaded on first use: ~1 s a process)
+
     s = step["sigma"]
     return _albu(A.GaussianBlur(blur_limit=0, sigma_limit=(s, s), p=1.0), image)
 
@@ -383,6 +384,8 @@ def _jpeg(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
 
 
 def _contrast(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
+    import albumentations as A  # noqa: N812
+
     c = step["factor"]
     # albumentations computes img * c + b * 255; pivot on mid-grey, then shift.
     b = (1.0 - c) * 128.0 / 255.0 + step["brightness"]
@@ -441,6 +444,8 @@ def _ink_bleed(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
 
 
 def _salt_pepper(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
+    import albumentations as A  # noqa: N812
+
     a, s = step["amount"], step["salt"]
     return _albu(A.SaltAndPepper(amount=(a, a), salt_vs_pepper=(s, s), p=1.0), image, step["seed"])
 

@@ -27,6 +27,16 @@ from synthgen.generators.text.template import Choice, Part, Slot, parse
 from synthgen.generators.text.values import BUILTIN_SLOTS, ValuePools, language
 from synthgen.sample import Category, Span, TextSample
 
+_LITERAL, _CHOICE, _SLOT = 0, 1, 2
+
+
+def _draws(template: tuple[Part, ...]) -> list[tuple[int, int, str | None]]:
+    return [
+        (k, len(p.options), None) if isinstance(p, Choice) else (k, 0, p.name)
+        for k, p in enumerate(template)
+        if isinstance(p, Choice | Slot)
+    ]
+
 
 class TextGenerator(Generator[TextConfig]):
     config_type = TextConfig
@@ -58,6 +68,15 @@ class TextGenerator(Generator[TextConfig]):
             for template in parts
             for p in template
             if isinstance(p, Slot)
+        }
+        # The templates taken apart once for the per-sample loops: what plan draws (part
+        # position, number of options or 0 for a slot, slot name) and what render joins.
+        self._draws = {
+            lang: [_draws(template) for template in parts] for lang, parts in self.templates.items()
+        }
+        self._joins = {
+            lang: [self._joins_of(template) for template in parts]
+            for lang, parts in self.templates.items()
         }
         # Uniforms per sample: the locale, the class, the template, one per attribute,
         # then one per part of the longest template (a literal's number goes unused).
@@ -111,11 +130,13 @@ class TextGenerator(Generator[TextConfig]):
         k = pool[int(u[2] * len(pool))]
         gender = attributes.get("gender")
         choices, values = [], []
-        for part, x in zip(self.templates[lang][k], u[3 + len(attributes) :], strict=False):
-            if isinstance(part, Choice):
-                choices.append(int(x * len(part.options)))
-            elif isinstance(part, Slot):
-                options = self.pools.pool(part.name, locale, gender)
+        first = 3 + len(attributes)  # u is as wide as the longest template needs
+        for position, options_count, slot in self._draws[lang][k]:
+            x = u[first + position]
+            if slot is None:
+                choices.append(int(x * options_count))
+            else:
+                options = self.pools.pool(slot, locale, gender)
                 values.append(options[int(x * len(options))])
         plan: dict[str, Any] = {"locale": locale, "template": f"{lang}/{k}"}
         if label is not None:
@@ -129,18 +150,17 @@ class TextGenerator(Generator[TextConfig]):
         choices, values = iter(plan["choices"]), iter(plan["values"])
         text = ""
         spans: list[Span] = []
-        for part in self.templates[lang][int(k)]:
-            if isinstance(part, str):
+        for kind, part in self._joins[lang][int(k)]:
+            if kind == _LITERAL:
                 piece = part
                 if piece.startswith(".") and text.endswith("."):
                     piece = piece[1:]  # "... Hering MBA." ends the sentence: no second period
-            elif isinstance(part, Choice):
-                piece = part.options[next(choices)]
+            elif kind == _CHOICE:
+                piece = part[next(choices)]
             else:
                 piece = next(values)  # never starts or ends with a space
-                entity = self.entities[part.name]
-                if entity is not None:
-                    spans.append(Span(len(text), len(text) + len(piece), entity, piece))
+                if part is not None:  # the slot's entity
+                    spans.append(Span(len(text), len(text) + len(piece), part, piece))
             # One space between words whatever the alternatives chose: no double spaces,
             # none at the start (values never start with a space: their offsets stay exact).
             if piece.startswith(" ") and (not text or text.endswith(" ")):
@@ -150,6 +170,17 @@ class TextGenerator(Generator[TextConfig]):
         classes = {self.config.classes.task: plan["class"]} if self.config.classes else {}
         attributes = {"locale": plan["locale"], **plan["attributes"]}
         return TextSample(text, spans, classes, attributes, plan)
+
+    def _joins_of(self, template: tuple[Part, ...]) -> list[tuple[int, Any]]:
+        """(kind, literal text | options | slot's entity) per part."""
+        return [
+            (_LITERAL, p)
+            if isinstance(p, str)
+            else (_CHOICE, p.options)
+            if isinstance(p, Choice)
+            else (_SLOT, self.entities[p.name])
+            for p in template
+        ]
 
     def _entity(self, slot: str) -> str | None:
         spec = self.config.slots.get(slot)

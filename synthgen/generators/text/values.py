@@ -6,16 +6,32 @@ from the slot's name: the same pool in every process, for a given Faker version 
 in the run's fingerprint, since Faker's output for a seed changes between releases). A
 sample then only picks an index. Values are NFC-normalized with whitespace runs (Faker's
 newlines in addresses, no-break spaces in prices) made single spaces.
+
+Filling the pools takes seconds (48 pools of 1000 Faker values: ~3 s), paid by every
+worker process of every run, so a pool made once is kept as a JSON file in the user's cache
+folder (``$SYNTHGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/synthgen`` or ``~/.cache/synthgen``;
+``SYNTHGEN_CACHE_DIR=`` with nothing turns it off). Its name hashes everything the values
+depend on: this module's source, the Faker and Python versions, the slot, locale, gender,
+provider and pool size; a file that cannot be read or written is ignored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 import re
+import sys
 import unicodedata
 import zlib
 from collections.abc import Callable
+from contextlib import suppress
+from functools import cache
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
+
+import orjson
 
 # Built-in slots: the entity each one is, and how Faker makes a value (g: gender or None).
 # A person is a first and a last name: Faker's name() adds titles and suffixes (Dr., MD,
@@ -78,15 +94,22 @@ class ValuePools:
         spec = self.custom.get(slot)
         if spec is not None and spec.choices is not None:
             return [clean(c) for c in spec.choices]
+        provider = spec.provider if spec is not None else None
+        path = _cache_file(slot, locale, gender, provider, self.size)
+        cached = _read_pool(path)
+        if cached is not None:
+            return cached
         faker = self._faker(locale)
         faker.seed_instance(zlib.crc32(f"{slot}/{locale}/{gender}".encode()))
-        if spec is not None:
-            method = getattr(faker, spec.provider)
+        if provider is not None:
+            method = getattr(faker, provider)
             make: Maker = lambda f, g: str(method())  # noqa: E731
         else:
             make = BUILTIN_SLOTS[slot][1]
         values = (clean(make(faker, gender)) for _ in range(self.size))
-        return [v for v in values if v]
+        pool = [v for v in values if v]
+        _write_pool(path, pool)
+        return pool
 
     def _faker(self, locale: str) -> Any:
         if locale not in self._fakers:
@@ -94,6 +117,65 @@ class ValuePools:
 
             self._fakers[locale] = Faker(locale)
         return self._fakers[locale]
+
+
+def cache_dir() -> Path | None:
+    """Where pools are kept between runs (None: nowhere)."""
+    folder = os.environ.get("SYNTHGEN_CACHE_DIR")
+    if folder is not None:
+        return Path(folder) / "pools" if folder else None
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    except RuntimeError:  # no home folder to be found: no cache
+        return None
+    return Path(base) / "synthgen" / "pools"
+
+
+@cache
+def _code_key() -> str | None:
+    """What every pool's values depend on besides its own key (None: unknown, no cache)."""
+    py = ".".join(map(str, sys.version_info[:2]))  # Faker draws with Python's random
+    try:
+        source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    except OSError:  # e.g. installed in a zip: the source cannot be read
+        return None
+    return f"{source}/faker {version('faker')}/python {py}"
+
+
+def _cache_file(
+    slot: str, locale: str, gender: str | None, provider: str | None, size: int
+) -> Path | None:
+    folder, code = cache_dir(), _code_key()
+    if folder is None or code is None:
+        return None
+    key = f"{code}/{slot}/{locale}/{gender}/{provider}/{size}"
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def _read_pool(path: Path | None) -> list[str] | None:
+    if path is None:
+        return None
+    try:
+        pool = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if isinstance(pool, list) and pool and all(isinstance(v, str) and v for v in pool):
+        return pool
+    return None
+
+
+def _write_pool(path: Path | None, pool: list[str]) -> None:
+    """Atomically (workers of one run may write the same pool at once); best effort."""
+    if path is None:
+        return
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(orjson.dumps(pool))
+        os.replace(tmp, path)
+    except OSError:
+        with suppress(OSError):  # never made, or its folder is not one
+            tmp.unlink()
 
 
 def _gendered(faker: Any, what: str, gender: str | None) -> str:

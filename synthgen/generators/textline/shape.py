@@ -99,11 +99,12 @@ def layout(
     text: str, font_path: Path, size: int, tracking_px: float
 ) -> list[tuple[str, int, int, float]]:
     """Per inked cluster: (cluster, offset in text, word index, pen x)."""
+    advance = _face(str(font_path), size).advance
     placed = []
     pen, word, offset, prev = 0.0, 0, 0, ""
     for cluster in clusters(text):
         if prev:
-            pen += _advance(font_path, size, prev + cluster) - _advance(font_path, size, cluster)
+            pen += advance(prev + cluster) - advance(cluster)
             pen += tracking_px
         if cluster == " ":
             word += 1
@@ -119,7 +120,7 @@ def line_width(placed: list[tuple[str, int, int, float]], font_path: Path, size:
     if not placed:
         return 0.0
     cluster, _, _, pen = placed[-1]
-    return pen + _advance(font_path, size, cluster)
+    return pen + _face(str(font_path), size).advance(cluster)
 
 
 def draw_glyphs(
@@ -136,16 +137,18 @@ def draw_glyphs(
     placed = layout(text, font_path, size, tracking_px)
     width = max(line_width(placed, font_path, size), 1.0)
     turn = math.radians(skew_degrees)
+    face = _face(str(font_path), size)
     out = []
     for cluster, start, word, pen in placed:
         snapped = math.floor(pen + 0.5)  # where Pillow puts a glyph drawing a whole line
-        alpha, dx, dy = _mask(font_path, size, cluster)
+        alpha, dx, dy, inked = face.mask(cluster)
         x, y = snapped + dx, dy
         if sag_px or turn:
-            centre = snapped + _advance(font_path, size, cluster) / 2
+            centre = snapped + face.advance(cluster) / 2
             matrix = _glyph_matrix(centre, width, sag_px, turn)
             alpha, x, y = _warp(alpha, x, y, matrix)
-        if not alpha.any():
+            inked = bool(alpha.any())
+        if not inked:
             raise AssetError(
                 f"{cluster!r} (U+{ord(cluster[0]):04X}) in {text!r} draws no ink in "
                 f"{font_path.name} at {size} px; remove it from the texts or use another font"
@@ -205,18 +208,45 @@ def _warp(alpha: np.ndarray, x: int, y: int, m: Affine) -> tuple[np.ndarray, int
     return out, x0, y0
 
 
-@lru_cache(maxsize=1 << 17)  # texts of one or two clusters: ~20 MB at most
-def _advance(font_path: Path, size: int, text: str) -> float:
-    """Shaped advance in px at this size (1/64 px steps, as Pillow lays out a line)."""
-    return float(fonts.sized(font_path, size).getlength(text, features=_FEATURES))
+class _Face:
+    """One font at one size, with what the lines ask of it again and again: advances of
+    one or two clusters, and each cluster's coverage mask. Keyed by plain strings: a
+    line asks ~40 times, and hashing Path keys cost more than the lookups."""
+
+    def __init__(self, font_path: str, size: int) -> None:
+        self.font = fonts.sized(Path(font_path), size)
+        self.advances: dict[str, float] = {}
+        self.masks: dict[str, tuple[np.ndarray, int, int, bool]] = {}
+
+    def advance(self, text: str) -> float:
+        """Shaped advance in px at this size (1/64 px steps, as Pillow lays out a line)."""
+        found = self.advances.get(text)
+        if found is None:
+            if len(self.advances) >= _MAX_ADVANCES:  # texts of one or two clusters
+                self.advances.clear()
+            found = self.advances[text] = float(self.font.getlength(text, features=_FEATURES))
+        return found
+
+    def mask(self, cluster: str) -> tuple[np.ndarray, int, int, bool]:
+        """The cluster's coverage drawn with its pen on a pixel corner of the baseline, its
+        top-left pixel relative to the pen, and whether it has any ink."""
+        found = self.masks.get(cluster)
+        if found is None:
+            if len(self.masks) >= _MAX_MASKS:
+                self.masks.clear()
+            core, (dx, dy) = self.font.getmask2(cluster, mode="L", anchor="ls", features=_FEATURES)
+            alpha = np.asarray(Image.Image()._new(core))
+            alpha.flags.writeable = False
+            found = self.masks[cluster] = (alpha, dx, dy, bool(alpha.any()))
+        return found
 
 
-@lru_cache(maxsize=1 << 16)  # ~1 kB a glyph: at most ~60 MB
-def _mask(font_path: Path, size: int, cluster: str) -> tuple[np.ndarray, int, int]:
-    """The cluster's coverage drawn with its pen on a pixel corner of the baseline, and
-    its top-left pixel relative to the pen."""
-    font = fonts.sized(font_path, size)
-    core, (dx, dy) = font.getmask2(cluster, mode="L", anchor="ls", features=_FEATURES)
-    alpha = np.asarray(Image.Image()._new(core))
-    alpha.flags.writeable = False
-    return alpha, dx, dy
+# Per face; a full face is emptied and fills again. Latin text: a face meets ~3000 pairs
+# and ~200 clusters, ~0.5 MB; the shipped template's 138 faces ~70 MB when all are full.
+_MAX_ADVANCES = 1 << 12
+_MAX_MASKS = 1 << 9
+
+
+@lru_cache(maxsize=256)  # the shipped template: 6 fonts x 23 sizes
+def _face(font_path: str, size: int) -> _Face:
+    return _Face(font_path, size)
