@@ -49,7 +49,7 @@ def _coco_scale() -> dict[str, Bucket]:
 
 def _fractions(*edges: float) -> dict[str, Bucket]:
     names = ("none", "partial", "heavy")
-    bounds = (0.0, *edges, 1.0001)  # 1.0 itself belongs to the last bucket
+    bounds = (0.0, *edges, None)  # open above: 1.0 itself belongs to the last bucket
     return {n: [bounds[k], bounds[k + 1]] for k, n in enumerate(names)}
 
 
