@@ -37,6 +37,7 @@ class RssSampler:
     def __init__(self, out: Path, marks: list[int]) -> None:
         self.out, self.marks, self.at = out, sorted(marks), {}
         self.when: dict[int, float] = {}  # perf_counter() when the manifest reached a mark
+        self.done: dict[int, int] = {}  # records in the manifest at that time (>= the mark)
         self.peak = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -55,6 +56,7 @@ class RssSampler:
                 done += new.count(b"\n")
                 while self.marks and done >= self.marks[0]:
                     self.when[self.marks[0]] = time.perf_counter()
+                    self.done[self.marks[0]] = done
                     self.at[self.marks.pop(0)] = rss
 
     def __enter__(self) -> RssSampler:
@@ -85,6 +87,12 @@ def time_generate(
             "peak_mb": rss.peak,
             "rss_at": rss.at,
             "seconds_after": {mark: end - when for mark, when in rss.when.items()},
+            # The rate after a mark: the manifest is flushed about once a second, so count
+            # from the records it held when the mark was seen, not from the mark.
+            "steady_after": {
+                mark: (recipe.num - rss.done[mark]) / (end - when)
+                for mark, when in rss.when.items()
+            },
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
