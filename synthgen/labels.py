@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
-import cv2
 import numpy as np
 
 from synthgen import geometry
@@ -337,16 +336,18 @@ def _depth_test(depth: np.ndarray, z: np.ndarray, px: np.ndarray, py: np.ndarray
     return np.where(visible, KP_VISIBLE, KP_OCCLUDED)
 
 
-_RING = np.ones((3, 3), np.uint8)
+_RING = np.array([-1, 0, 1])
 
 
 def _near(mask: np.ndarray, origin: tuple[int, int], px: np.ndarray, py: np.ndarray) -> np.ndarray:
     """Whether each pixel (px, py) is within one pixel of ``mask`` placed at ``origin``."""
-    grown = cv2.dilate(
-        cv2.copyMakeBorder(mask.view(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0), _RING
-    )
-    u, v = px - (origin[0] - 1), py - (origin[1] - 1)
-    ok = (u >= 0) & (u < grown.shape[1]) & (v >= 0) & (v < grown.shape[0])
-    near = np.zeros(len(px), dtype=bool)
-    near[ok] = grown[v[ok], u[ok]] > 0
+    # Each keypoint's 3x3 neighbourhood, looked up in place: a dilation of the whole mask
+    # gives the same answer, at the cost of the mask's size instead of the keypoints'.
+    h, w = mask.shape
+    v = (py - origin[1])[:, None, None] + _RING[None, :, None]  # (K, 3, 1) rows
+    u = (px - origin[0])[:, None, None] + _RING[None, None, :]  # (K, 1, 3) columns
+    ok = (v >= 0) & (v < h) & (u >= 0) & (u < w)
+    hit = np.zeros(ok.shape, dtype=bool)
+    hit[ok] = mask[np.broadcast_to(v, ok.shape)[ok], np.broadcast_to(u, ok.shape)[ok]]
+    near: np.ndarray = hit.any(axis=(1, 2))
     return near

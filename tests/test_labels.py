@@ -120,3 +120,24 @@ def test_sample_validates_its_arrays():
             np.zeros((4, 4), np.uint16),
             [Instance(1, "a"), Instance(1, "b")],
         )
+
+
+def test_keypoint_neighbourhood_matches_a_dilated_mask():
+    # _near looks up each keypoint's 3x3 neighbourhood; its definition is "inside the
+    # mask dilated by one pixel", checked here on random masks, points on all sides.
+    import cv2
+
+    from synthgen.labels import _near
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        h, w = rng.integers(1, 12, 2)
+        mask = rng.random((h, w)) < rng.random()
+        origin = (int(rng.integers(-5, 5)), int(rng.integers(-5, 5)))
+        px, py = rng.integers(-8, 20, 40), rng.integers(-8, 20, 40)
+        big = np.zeros((40, 40), np.uint8)  # the dilation placed on a canvas at origin + 10
+        big[origin[1] + 9 : origin[1] + h + 11, origin[0] + 9 : origin[0] + w + 11] = cv2.dilate(
+            np.pad(mask.astype(np.uint8), 1), np.ones((3, 3), np.uint8)
+        )
+        expected = big[py + 10, px + 10] > 0
+        assert np.array_equal(_near(mask, origin, px, py), expected)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-import albumentations as A  # noqa: N812 (the library's documented alias)
 import cv2
 import numpy as np
 from pydantic import Field
@@ -207,6 +206,8 @@ _NIGHT_TINT = (0.75, 0.9, 1.1)
 
 
 def _night(image: np.ndarray, step: Step, depth: np.ndarray | None) -> np.ndarray:
+    import albumentations as A  # noqa: N812 (loaded on first use: ~1 s a process)
+
     curve = 255.0 * _LEVELS ** step["gamma"] * step["gain"]
     luts = [_lut(curve * t) for t in _NIGHT_TINT]
     dark = cv2.merge([cv2.LUT(np.ascontiguousarray(image[..., c]), luts[c]) for c in range(3)])
@@ -236,6 +237,8 @@ def _fog(image: np.ndarray, step: Step, depth: np.ndarray | None) -> np.ndarray:
 
 
 def _rain(image: np.ndarray, step: Step, depth: np.ndarray | None) -> np.ndarray:
+    import albumentations as A  # noqa: N812
+
     s = step["slant"]
     t = A.RandomRain(
         slant_range=(s, s),
@@ -248,12 +251,16 @@ def _rain(image: np.ndarray, step: Step, depth: np.ndarray | None) -> np.ndarray
 
 
 def _snow(image: np.ndarray, step: Step, depth: np.ndarray | None) -> np.ndarray:
+    import albumentations as A  # noqa: N812
+
     a = step["amount"]
     t = A.RandomSnow(snow_point_range=(a, a), brightness_coeff=step["brightness"], p=1.0)
     return albu(t, image, step["seed"])
 
 
 def _sun_glare(image: np.ndarray, step: Step, depth: np.ndarray | None) -> np.ndarray:
+    import albumentations as A  # noqa: N812
+
     radius = max(1, round(step["radius"] * max(image.shape[:2])))
     n, a = step["circles"], step["angle"]
     t = A.RandomSunFlare(
@@ -271,6 +278,8 @@ def _motion_blur(image: np.ndarray, step: Step, depth: np.ndarray | None) -> np.
 
 
 def _defocus(image: np.ndarray, step: Step, depth: np.ndarray | None) -> np.ndarray:
+    import albumentations as A  # noqa: N812
+
     r, a = step["radius"], 0.1 + 0.4 * step["alias"]
     return albu(A.Defocus(radius=(r, r), alias_blur=(a, a), p=1.0), image)
 
@@ -285,6 +294,8 @@ def _jpeg(image: np.ndarray, step: Step, depth: np.ndarray | None) -> np.ndarray
 
 
 def _lens_dirt(image: np.ndarray, step: Step, depth: np.ndarray | None) -> np.ndarray:
+    import albumentations as A  # noqa: N812
+
     i, c = step["intensity"], step["coverage"]
     t = A.Spatter(intensity=(i, i), cutout_threshold=(c, c), mode="mud", p=1.0)
     return albu(t, image, step["seed"])
