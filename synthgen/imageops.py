@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 Size = tuple[int, int]  # (width, height), as OpenCV takes it
 
 
-def warp(
+def warp_array(
     src: np.ndarray, mat: np.ndarray, size: Size, flags: int, fill: Sequence[float] | float = 0
 ) -> np.ndarray:
     """``cv2.warpPerspective`` with a constant border, through ``cv2.warpAffine`` when
@@ -53,7 +53,7 @@ def warp_ids(id_map: np.ndarray, mat: np.ndarray, size: Size) -> np.ndarray:
     """
 
     def nearest(plane: np.ndarray) -> np.ndarray:
-        return warp(plane, mat, size, cv2.INTER_NEAREST)
+        return warp_array(plane, mat, size, cv2.INTER_NEAREST)
 
     if id_map.dtype == np.uint16:
         return nearest(id_map)
@@ -67,7 +67,7 @@ def warp_ids(id_map: np.ndarray, mat: np.ndarray, size: Size) -> np.ndarray:
 
 def warp_image(image: np.ndarray, mat: np.ndarray, size: Size, fill: Sequence[int]) -> np.ndarray:
     """Bilinear warp with a constant ``fill`` where the source has no pixel."""
-    return warp(image, mat, size, cv2.INTER_LINEAR, fill)
+    return warp_array(image, mat, size, cv2.INTER_LINEAR, fill)
 
 
 def albu(transform: A.BasicTransform, image: np.ndarray, seed: int = 0) -> np.ndarray:

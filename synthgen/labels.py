@@ -336,18 +336,24 @@ def _depth_test(depth: np.ndarray, z: np.ndarray, px: np.ndarray, py: np.ndarray
     return np.where(visible, KP_VISIBLE, KP_OCCLUDED)
 
 
-_RING = np.array([-1, 0, 1])
+# The 3x3 neighbourhood of a pixel, as (row, column) offsets.
+_DY, _DX = np.repeat([-1, 0, 1], 3), np.tile([-1, 0, 1], 3)
 
 
 def _near(mask: np.ndarray, origin: tuple[int, int], px: np.ndarray, py: np.ndarray) -> np.ndarray:
-    """Whether each pixel (px, py) is within one pixel of ``mask`` placed at ``origin``."""
-    # Each keypoint's 3x3 neighbourhood, looked up in place: a dilation of the whole mask
-    # gives the same answer, at the cost of the mask's size instead of the keypoints'.
+    """Whether each pixel (px, py) is within one pixel of ``mask`` placed at ``origin``
+    (inside the mask dilated by one pixel)."""
+    # Each keypoint's 3x3 neighbourhood is looked up in place: dilating the whole mask
+    # costs its area; a few keypoints go one by one, many in one gather.
     h, w = mask.shape
-    v = (py - origin[1])[:, None, None] + _RING[None, :, None]  # (K, 3, 1) rows
-    u = (px - origin[0])[:, None, None] + _RING[None, None, :]  # (K, 1, 3) columns
-    ok = (v >= 0) & (v < h) & (u >= 0) & (u < w)
-    hit = np.zeros(ok.shape, dtype=bool)
-    hit[ok] = mask[np.broadcast_to(v, ok.shape)[ok], np.broadcast_to(u, ok.shape)[ok]]
-    near: np.ndarray = hit.any(axis=(1, 2))
+    ys, xs = py - origin[1], px - origin[0]
+    if len(ys) > 8:
+        ys, xs = ys[:, None] + _DY, xs[:, None] + _DX
+        ok = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
+        hit: np.ndarray = (mask[np.where(ok, ys, 0), np.where(ok, xs, 0)] & ok).any(axis=1)
+        return hit
+    near = np.zeros(len(ys), dtype=bool)
+    for k, (y, x) in enumerate(zip(ys.tolist(), xs.tolist(), strict=True)):
+        if -1 <= y <= h and -1 <= x <= w:
+            near[k] = np.count_nonzero(mask[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2]) > 0
     return near

@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from synthgen.imageops import warp
+from synthgen.imageops import warp_array
 
 
 def _affine(rng: np.random.Generator, w: int, h: int, kind: str) -> np.ndarray:
@@ -28,7 +28,7 @@ def _affine(rng: np.random.Generator, w: int, h: int, kind: str) -> np.ndarray:
 
 @pytest.mark.parametrize("kind", ["rotate", "scale", "general"])
 def test_affine_warp_samples_as_the_perspective_warp(kind):
-    # warp() takes OpenCV's affine path for affine matrices: the pixels must be those of
+    # warp_array takes OpenCV's affine path for affine matrices: the pixels must be those of
     # warpPerspective (image bilinear; id maps, masks and depth nearest), or output bytes
     # would change with it.
     rng = np.random.default_rng(7)
@@ -52,4 +52,5 @@ def test_affine_warp_samples_as_the_perspective_warp(kind):
             expected = cv2.warpPerspective(
                 src, mat, size, flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=border
             )
-            assert np.array_equal(warp(src, mat, size, flags, fill), expected), (kind, src.dtype)
+            got = warp_array(src, mat, size, flags, fill)
+            assert np.array_equal(got, expected), (kind, src.dtype)

@@ -130,11 +130,12 @@ def test_keypoint_neighbourhood_matches_a_dilated_mask():
     from synthgen.labels import _near
 
     rng = np.random.default_rng(0)
-    for _ in range(50):
+    for _ in range(100):
         h, w = rng.integers(1, 12, 2)
         mask = rng.random((h, w)) < rng.random()
         origin = (int(rng.integers(-5, 5)), int(rng.integers(-5, 5)))
-        px, py = rng.integers(-8, 20, 40), rng.integers(-8, 20, 40)
+        k = int(rng.choice([3, 40]))  # a few keypoints (one by one) and many (one gather)
+        px, py = rng.integers(-8, 20, k), rng.integers(-8, 20, k)
         big = np.zeros((40, 40), np.uint8)  # the dilation placed on a canvas at origin + 10
         big[origin[1] + 9 : origin[1] + h + 11, origin[0] + 9 : origin[0] + w + 11] = cv2.dilate(
             np.pad(mask.astype(np.uint8), 1), np.ones((3, 3), np.uint8)

@@ -70,7 +70,9 @@ class AugmentGenerator(Generator[AugmentConfig]):
     """Copies of a dataset's images through profiles, labels derived from moved masks."""
 
     config_type = AugmentConfig
-    chunk = 2
+    # Copies per pool message: 4 halves the driver's per-sample messaging against 2, and
+    # with 1, 2 or 4 copies per image a worker gets every copy of the images it loads.
+    chunk = 4
 
     def __init__(self, config: AugmentConfig, base_dir: Path) -> None:
         super().__init__(config, base_dir)

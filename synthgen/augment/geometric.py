@@ -27,7 +27,7 @@ from pydantic import Field
 from synthgen.augment.base import Op, Step, rounded
 from synthgen.config import FloatRange, within
 from synthgen.geometry import bbox_xyxy
-from synthgen.imageops import Size, warp, warp_ids, warp_image
+from synthgen.imageops import Size, warp_array, warp_ids, warp_image
 from synthgen.sample import Category, Instance, Sample
 
 RGB = tuple[
@@ -296,7 +296,7 @@ def warp_sample(
     imap = warp_ids(sample.instance_map, mat, size)
     depth = None
     if sample.depth is not None:
-        depth = warp(sample.depth, mat, size, cv2.INTER_NEAREST)
+        depth = warp_array(sample.depth, mat, size, cv2.INTER_NEAREST)
     return _moved(sample, mat, image, imap, depth, swap, _warp_mask)
 
 
@@ -441,7 +441,7 @@ def _warp_mask(
         return None, (0, 0)
     shift = np.array([[1.0, 0, -x0], [0, 1.0, -y0], [0, 0, 1.0]])
     into = np.array([[1.0, 0, ox], [0, 1.0, oy], [0, 0, 1.0]])
-    patch = warp(
+    patch = warp_array(
         _as_u8(inst.amodal_mask), shift @ mat @ into, (x1 - x0, y1 - y0), cv2.INTER_NEAREST
     ).view(bool)  # nearest-neighbour keeps the 0/1 bytes of a bool
     return _settle(patch, (x0, y0), inst.id, imap)
