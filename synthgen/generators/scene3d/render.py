@@ -72,6 +72,7 @@ class Renderer:
         except Exception as err:  # ImportError, EGL or driver errors of many kinds
             raise RenderError(f"{INSTALL_HINT} ({type(err).__name__}: {err})") from None
         self._scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 0.0])
+        self._light_node = _ranked_node_type(pyrender.Node)
         # Mesh nodes stay in the scene, hidden when a frame does not use them: pyrender
         # frees the GPU copy of any mesh that leaves the scene, and uploads it again later.
         self._nodes: dict[str, list[Any]] = {}
@@ -101,7 +102,10 @@ class Renderer:
             fx=K[0, 0], fy=K[1, 1], cx=K[0, 2] + 0.5, cy=K[1, 2] + 0.5, znear=znear, zfar=zfar
         )
         self._transient = [scene.add(camera, pose=opengl_pose(world_to_camera))]
-        self._transient += [scene.add(self._light(li), pose=li.pose) for li in lights]
+        for rank, li in enumerate(lights):
+            node = self._light_node(rank, light=self._light(li), matrix=li.pose)
+            scene.add_node(node)
+            self._transient.append(node)
         seg = {}
         used: dict[str, int] = {}
         for item in items:
@@ -154,3 +158,23 @@ class Renderer:
         return gl.SpotLight(
             color=light.colour, intensity=light.intensity, innerConeAngle=0.3, outerConeAngle=0.7
         )
+
+
+def _ranked_node_type(node_type: type) -> Any:
+    """pyrender nodes whose hash is a given rank: lights ranked by their order in the plan.
+
+    pyrender keeps lights in sets and fills the shader's light arrays in set order, which
+    for plain nodes follows their memory addresses; the shader sums the lights in that
+    order, and float sums in another order differ in the last bit (a highlight pixel one
+    level off). With small distinct hashes the order is the plan's, in any process.
+    """
+
+    class RankedNode(node_type):
+        def __init__(self, rank: int, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.rank = rank
+
+        def __hash__(self) -> int:
+            return self.rank
+
+    return RankedNode
