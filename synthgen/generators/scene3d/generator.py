@@ -283,10 +283,11 @@ class Scene3DGenerator(Generator[Scene3DConfig]):
         world = np.array(entry["pose"])
         scale = entry["scale"]
         to_camera = camera.world_to_camera @ world  # model -> camera, scale included
-        vertices = transform(to_camera, model.mesh.vertices)
+        # Plain arrays: trimesh's tracked ones cost a hook on every intermediate result.
+        vertices = transform(to_camera, np.asarray(model.mesh.vertices))
         if vertices[:, 2].min() <= znear:
             return None
-        triangles = project(camera.K, vertices)[model.mesh.faces]
+        triangles = project(camera.K, vertices)[np.asarray(model.mesh.faces)]
         mask, origin = rasterize(front_faces(triangles) if model.cull else triangles)
         mask, origin = _with_visible(mask, origin, imap, k)
         keypoints = depth = None
@@ -379,9 +380,11 @@ def _with_visible(
     Rasterizer and renderer both sample pixel centres, but a centre exactly on an edge may
     fall either way: a visible pixel must never lie outside the whole silhouette.
     """
-    mask = np.pad(mask, 1)
+    h, w = mask.shape[0] + 2, mask.shape[1] + 2
+    padded = np.zeros((h, w), dtype=bool)
+    padded[1:-1, 1:-1] = mask
+    mask = padded
     ox, oy = origin[0] - 1, origin[1] - 1
-    h, w = mask.shape
     x0, y0 = max(ox, 0), max(oy, 0)
     x1, y1 = min(ox + w, imap.shape[1]), min(oy + h, imap.shape[0])
     if x0 < x1 and y0 < y1:
