@@ -235,12 +235,14 @@ def _metres(window: np.ndarray, near: float, far: float) -> np.ndarray:
 
 
 def _cache_uniform_locations(offscreen: Any) -> None:
-    """Makes the shader programs of ``offscreen`` look each uniform's location up once.
+    """Makes the shader programs of ``offscreen`` look each uniform's location up once,
+    and skip setting a uniform to the value it already holds.
 
-    pyrender asks OpenGL for a uniform's location every time it sets one: some 300 calls
-    through PyOpenGL per frame (lights are bound again for every mesh), about 3 % of a
-    frame on Mesa. Locations stay valid as long as the program does, so each program
-    keeps its own; everything else is pyrender's ``set_uniform``, call for call.
+    pyrender asks OpenGL for a uniform's location every time it sets one, and sets the
+    camera and every light again for every mesh: some 290 calls through PyOpenGL per
+    frame, most of them repeating a value the program already holds (a program keeps its
+    uniforms' values until they are set again). Each program keeps its locations and the
+    last value set at each; everything else is pyrender's ``set_uniform``.
     """
     cache = offscreen._renderer._program_cache
     get_program = cache.get_program
@@ -248,19 +250,28 @@ def _cache_uniform_locations(offscreen: Any) -> None:
     def get(*args: Any, **kwargs: Any) -> Any:
         program = get_program(*args, **kwargs)
         if "set_uniform" not in vars(program):
-            program.set_uniform = _set_uniform_with_cached_locations(program)
+            program.set_uniform = _set_uniform_once(program)
         return program
 
     cache.get_program = get
 
 
-def _set_uniform_with_cached_locations(program: Any) -> Any:
+def _set_uniform_once(program: Any) -> Any:
     from OpenGL import GL
 
     locations: dict[str, int] = {}
+    held: dict[str, Any] = {}
     functions = program._FUNC_MAP
 
     def set_uniform(name: str, value: Any, unsigned: bool = False) -> None:
+        if isinstance(value, np.ndarray):
+            key: Any = (value.dtype.str, value.shape, value.tobytes(), unsigned)
+        elif isinstance(value, float):
+            key = float(value).hex()  # -0.0 and 0.0 differ
+        else:
+            key = (type(value), value, unsigned)
+        if held.get(name) == key:
+            return
         loc = locations.get(name)
         if loc is None:
             loc = locations[name] = GL.glGetUniformLocation(program._program_id, name)
@@ -282,7 +293,10 @@ def _set_uniform_with_cached_locations(program: Any) -> Any:
                 GL.glUniform1f(loc, value)
             elif isinstance(value, int):
                 (GL.glUniform1ui if unsigned else GL.glUniform1i)(loc, value)
+            else:
+                return
         except Exception:  # as pyrender's: a value of a shape it has no function for
-            pass
+            return
+        held[name] = key
 
     return set_uniform

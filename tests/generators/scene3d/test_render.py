@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pyrender
 
-from synthgen.generators.scene3d.render import _metres, _ranked_node_type
+from synthgen.generators.scene3d.render import _metres, _ranked_node_type, _set_uniform_once
 
 
 def test_lights_are_bound_in_plan_order_whatever_their_addresses():
@@ -34,3 +36,46 @@ def test_depth_conversion_is_pyrenders_bit_for_bit():
     got = _metres(window, near, far)
     assert got.dtype == np.float32
     assert np.array_equal(got.view(np.uint32), expected.view(np.uint32))
+
+
+def test_uniforms_reach_opengl_only_when_their_value_changes(monkeypatch):
+    from OpenGL import GL
+
+    calls: list[tuple] = []
+    monkeypatch.setattr(
+        GL, "glGetUniformLocation", lambda pid, name: calls.append(("loc", name)) or 7
+    )
+    monkeypatch.setattr(GL, "glUniform1f", lambda loc, v: calls.append(("1f", v)))
+    monkeypatch.setattr(GL, "glUniform1i", lambda loc, v: calls.append(("1i", v)))
+
+    program = SimpleNamespace(
+        _program_id=3,
+        _FUNC_MAP={
+            (3, "f"): lambda loc, n, v: calls.append(("3f", tuple(v))),
+            (4, 4): lambda loc, n, t, v: calls.append(("m4", v[0, 0])),
+        },
+    )
+    set_uniform = _set_uniform_once(program)
+    colour = np.array([1.0, 0.5, 0.25])
+    for _ in range(3):
+        set_uniform("light.color", colour)
+        set_uniform("light.intensity", 2.0)
+        set_uniform("n_lights", 2)
+        set_uniform("M", np.eye(4))
+    assert calls == [
+        ("loc", "light.color"),
+        ("3f", (1.0, 0.5, 0.25)),
+        ("loc", "light.intensity"),
+        ("1f", 2.0),
+        ("loc", "n_lights"),
+        ("1i", 2),
+        ("loc", "M"),
+        ("m4", 1.0),
+    ]
+    calls.clear()
+    colour[1] = 0.75  # changed in place: still a new value
+    set_uniform("light.color", colour)
+    set_uniform("light.intensity", 3.0)
+    set_uniform("light.intensity", -0.0)
+    set_uniform("light.intensity", 0.0)  # equal to -0.0 in Python, not in the shader
+    assert calls == [("3f", (1.0, 0.75, 0.25)), ("1f", 3.0), ("1f", -0.0), ("1f", 0.0)]
