@@ -225,13 +225,13 @@ class Scene3DGenerator(Generator[Scene3DConfig]):
     # ------------------------------------------------------------------ render
 
     def render(self, plan: dict[str, Any]) -> Sample:
-        sample, rgba = self.draw(plan)
-        sample.image = self._over_background(rgba, plan["background"], self._image_size())
-        return sample
+        return self.draw(plan, plan["background"])[0]
 
-    def draw(self, plan: dict[str, Any]) -> tuple[Sample, np.ndarray]:
-        """The plan rendered without its background: a Sample whose image is still black
-        behind the scene, and the premultiplied RGBA frame (for cutouts)."""
+    def draw(
+        self, plan: dict[str, Any], background: dict[str, Any] | None = None
+    ) -> tuple[Sample, np.ndarray]:
+        """The plan rendered: a Sample whose image is the scene over ``background`` (black
+        without one), and the premultiplied RGBA frame (for cutouts)."""
         from synthgen.generators.scene3d.render import Item, Light
 
         items = self._support_items()
@@ -264,7 +264,10 @@ class Scene3DGenerator(Generator[Scene3DConfig]):
                 instance_map[instance_map == k] = 0
             else:
                 instances.append(inst)
-        rgb = cv2.cvtColor(frame.rgba, cv2.COLOR_RGBA2RGB)
+        if background is None:
+            rgb = cv2.cvtColor(frame.rgba, cv2.COLOR_RGBA2RGB)
+        else:
+            rgb = self._over_background(frame.rgba, background)
         sample = Sample(rgb, instance_map, instances, plan, depth=frame.depth, camera=camera)
         return sample, frame.rgba
 
@@ -280,10 +283,11 @@ class Scene3DGenerator(Generator[Scene3DConfig]):
         world = np.array(entry["pose"])
         scale = entry["scale"]
         to_camera = camera.world_to_camera @ world  # model -> camera, scale included
-        vertices = transform(to_camera, model.mesh.vertices)
+        # Plain arrays: trimesh's tracked ones cost a hook on every intermediate result.
+        vertices = transform(to_camera, np.asarray(model.mesh.vertices))
         if vertices[:, 2].min() <= znear:
             return None
-        triangles = project(camera.K, vertices)[model.mesh.faces]
+        triangles = project(camera.K, vertices)[np.asarray(model.mesh.faces)]
         mask, origin = rasterize(front_faces(triangles) if model.cull else triangles)
         mask, origin = _with_visible(mask, origin, imap, k)
         keypoints = depth = None
@@ -344,19 +348,28 @@ class Scene3DGenerator(Generator[Scene3DConfig]):
             self._backgrounds = BackgroundLibrary(source, self.base_dir, self._image_size())
         return self._backgrounds
 
-    def _over_background(
-        self, rgba: np.ndarray, background: dict[str, Any], size: tuple[int, int]
-    ) -> np.ndarray:
+    def _over_background(self, rgba: np.ndarray, background: dict[str, Any]) -> np.ndarray:
         """The render over its background; the render's colour is premultiplied by alpha,
         so this is colour + background x (1 - alpha), two saturating uint8 operations."""
+        alpha = rgba[:, :, 3]
         if "color" in background:
             colour = np.round(np.array(background["color"]) * 255).astype(np.uint8)
-            under = np.broadcast_to(colour, (size[1], size[0], 3))
+            behind = _behind(colour[None, None], _ALPHAS)  # per alpha: a lookup table
+            behind = cv2.LUT(cv2.cvtColor(alpha, cv2.COLOR_GRAY2RGB), behind)
         else:
-            under = self._background_library().render(background["image"])
-        inverse = cv2.cvtColor(cv2.bitwise_not(rgba[:, :, 3]), cv2.COLOR_GRAY2RGB)
-        behind = cv2.multiply(np.ascontiguousarray(under), inverse, scale=1 / 255)
+            behind = _behind(self._background_library().render(background["image"]), alpha)
         return cv2.add(cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB), behind)
+
+
+_ALPHAS = np.arange(256, dtype=np.uint8)[None]
+
+
+def _behind(under: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """``under`` x (1 - ``alpha``) in uint8, rounded as cv2.multiply rounds; ``under`` is
+    HxWx3 or one colour (1x1x3), ``alpha`` HxW."""
+    inverse = cv2.cvtColor(cv2.bitwise_not(alpha), cv2.COLOR_GRAY2RGB)
+    under = np.ascontiguousarray(np.broadcast_to(under, inverse.shape))
+    return cv2.multiply(under, inverse, scale=1 / 255)
 
 
 def _with_visible(
@@ -367,9 +380,11 @@ def _with_visible(
     Rasterizer and renderer both sample pixel centres, but a centre exactly on an edge may
     fall either way: a visible pixel must never lie outside the whole silhouette.
     """
-    mask = np.pad(mask, 1)
+    h, w = mask.shape[0] + 2, mask.shape[1] + 2
+    padded = np.zeros((h, w), dtype=bool)
+    padded[1:-1, 1:-1] = mask
+    mask = padded
     ox, oy = origin[0] - 1, origin[1] - 1
-    h, w = mask.shape
     x0, y0 = max(ox, 0), max(oy, 0)
     x1, y1 = min(ox + w, imap.shape[1]), min(oy + h, imap.shape[0])
     if x0 < x1 and y0 < y1:
@@ -385,7 +400,12 @@ def _yaw(angle: float) -> np.ndarray:
 
 def _rounded(values: np.ndarray, digits: int = 6) -> list[Any]:
     """Plan values as short JSON that renders exactly as stored."""
-    return np.vectorize(lambda v: float(f"{v:.{digits}g}"))(np.asarray(values, float)).tolist()
+    spec = f".{digits}g"
+
+    def short(v: Any) -> Any:
+        return [short(x) for x in v] if isinstance(v, list) else float(format(v, spec))
+
+    return short(np.asarray(values, float).tolist())
 
 
 def _short(value: float) -> float:

@@ -1,0 +1,81 @@
+"""The pyrender backend's own choices, checked without rendering where possible."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pyrender
+
+from synthgen.generators.scene3d.render import _metres, _ranked_node_type, _set_uniform_once
+
+
+def test_lights_are_bound_in_plan_order_whatever_their_addresses():
+    # pyrender fills the shader's light arrays in set order; the shader's float sums
+    # depend on it, so it must be the plan's order, not the nodes' memory addresses.
+    ranked = _ranked_node_type(pyrender.Node)
+    for insertion in ([0, 1, 2, 3, 4, 5], [5, 3, 1, 4, 2, 0]):
+        scene = pyrender.Scene()
+        for rank in insertion:
+            light = pyrender.DirectionalLight() if rank % 2 else pyrender.PointLight()
+            scene.add_node(ranked(rank, light=light, matrix=np.eye(4)))
+        assert [n.rank for n in scene.directional_light_nodes] == [1, 3, 5]
+        assert [n.rank for n in scene.point_light_nodes] == [0, 2, 4]
+        assert [n.rank for n in scene.light_nodes] == [0, 1, 2, 3, 4, 5]
+
+
+def test_depth_conversion_is_pyrenders_bit_for_bit():
+    window = np.random.default_rng(0).uniform(0.9, 1.0, (48, 64)).astype(np.float32)
+    window[:4] = 1.0  # nothing drawn
+    near, far = 0.02, 20.0
+    # pyrender's _read_main_framebuffer, through masks
+    expected = 2.0 * window - 1.0
+    drawn = window != 1.0
+    expected[drawn] = (2.0 * near * far) / (far + near - expected[drawn] * (far - near))
+    expected[~drawn] = 0.0
+    got = _metres(window, near, far)
+    assert got.dtype == np.float32
+    assert np.array_equal(got.view(np.uint32), expected.view(np.uint32))
+
+
+def test_uniforms_reach_opengl_only_when_their_value_changes(monkeypatch):
+    from OpenGL import GL
+
+    calls: list[tuple] = []
+    monkeypatch.setattr(
+        GL, "glGetUniformLocation", lambda pid, name: calls.append(("loc", name)) or 7
+    )
+    monkeypatch.setattr(GL, "glUniform1f", lambda loc, v: calls.append(("1f", v)))
+    monkeypatch.setattr(GL, "glUniform1i", lambda loc, v: calls.append(("1i", v)))
+
+    program = SimpleNamespace(
+        _program_id=3,
+        _FUNC_MAP={
+            (3, "f"): lambda loc, n, v: calls.append(("3f", tuple(v))),
+            (4, 4): lambda loc, n, t, v: calls.append(("m4", v[0, 0])),
+        },
+    )
+    set_uniform = _set_uniform_once(program)
+    colour = np.array([1.0, 0.5, 0.25])
+    for _ in range(3):
+        set_uniform("light.color", colour)
+        set_uniform("light.intensity", 2.0)
+        set_uniform("n_lights", 2)
+        set_uniform("M", np.eye(4))
+    assert calls == [
+        ("loc", "light.color"),
+        ("3f", (1.0, 0.5, 0.25)),
+        ("loc", "light.intensity"),
+        ("1f", 2.0),
+        ("loc", "n_lights"),
+        ("1i", 2),
+        ("loc", "M"),
+        ("m4", 1.0),
+    ]
+    calls.clear()
+    colour[1] = 0.75  # changed in place: still a new value
+    set_uniform("light.color", colour)
+    set_uniform("light.intensity", 3.0)
+    set_uniform("light.intensity", -0.0)
+    set_uniform("light.intensity", 0.0)  # equal to -0.0 in Python, not in the shader
+    assert calls == [("3f", (1.0, 0.75, 0.25)), ("1f", 3.0), ("1f", -0.0), ("1f", 0.0)]
