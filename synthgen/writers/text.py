@@ -116,7 +116,8 @@ class ConllWriter(TextWriter):
         text = record["text"]
         tags = record["tags"] if self.config.scheme == "iob2" else bioes(record["tags"])
         lines = [f"{text[s:e]} {t}\n" for (s, e), t in zip(record["tokens"], tags, strict=True)]
-        self._out.write("".join(lines) + "\n")
+        lines.append("\n")
+        self._out.write("".join(lines))
 
     def check(self) -> None:
         for category in self.categories:
