@@ -24,6 +24,7 @@ _CLOSING_CHARS = ".,;:!?)]}\"'»“”’…"
 _OPENING, _CLOSING = set(_OPENING_CHARS), set(_CLOSING_CHARS)
 _ELISION = re.compile(r"(?i)(?:qu|[cdjlmnst])['’](?=\w)")
 _CHUNK = re.compile(r"\S+")
+_SPAN = re.Match.span
 # Most sentences have no apostrophe (no elision, no possessive) and no chunk that starts
 # with opening punctuation: the rules then come down to "each chunk is a word up to its
 # last character that is not closing punctuation, then one token per closing character",
@@ -61,17 +62,17 @@ def tokenize(text: str) -> list[tuple[int, int]]:
     ['Anna', "'s", '(', 'new', ')', 'car', '.']
     """
     if _MAYBE_NOT_SIMPLE.search(text) is None or _NOT_SIMPLE.search(text) is None:
-        return [match.span() for match in _SIMPLE_TOKEN.finditer(text)]
+        return list(map(_SPAN, _SIMPLE_TOKEN.finditer(text)))
     # The chunks that need the rules (often one: "Anna's", "l'adresse"), the fast pattern
     # between them.
     tokens: list[tuple[int, int]] = []
     done = 0
     for match in _NOT_SIMPLE_CHUNK.finditer(text):
         start, end = match.span()
-        tokens += [m.span() for m in _SIMPLE_TOKEN.finditer(text, done, start)]
+        tokens += map(_SPAN, _SIMPLE_TOKEN.finditer(text, done, start))
         _chunk_tokens(text, start, end, tokens)
         done = end
-    tokens += [m.span() for m in _SIMPLE_TOKEN.finditer(text, done)]
+    tokens += map(_SPAN, _SIMPLE_TOKEN.finditer(text, done))
     return tokens
 
 
