@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
+from operator import itemgetter
 
 from synthgen.errors import SynthgenError
 from synthgen.sample import Span, TextSample
@@ -110,7 +111,9 @@ def iob2(text: str, tokens: list[tuple[int, int]], spans: list[Span]) -> list[st
 
     Raises SpanAlignmentError when a span starts or ends inside a token."""
     tags = ["O"] * len(tokens)
-    starts = [start for start, _ in tokens]  # in order: tokens never overlap
+    if not spans:  # intent and sentiment sentences
+        return tags
+    starts = list(map(itemgetter(0), tokens))  # in order: tokens never overlap
     for span in spans:
         first = bisect_left(starts, span.start)
         last = bisect_left(starts, span.end, first) - 1  # the last token before its end
