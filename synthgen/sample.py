@@ -183,15 +183,16 @@ class TextSample:
     def __post_init__(self) -> None:
         if not unicodedata.is_normalized("NFC", self.text):
             raise ValueError(f"TextSample.text must be NFC-normalized: {self.text!r}")
-        end = 0
+        text, end = self.text, 0
         for span in sorted(self.spans):  # by start (then end)
-            if not 0 <= span.start < span.end <= len(self.text):
-                raise ValueError(f"span {span} is empty or outside the text {self.text!r}")
-            if self.text[span.start : span.end] != span.value:
-                raise ValueError(f"span {span} does not slice to its value in {self.text!r}")
-            if span.start < end:
-                raise ValueError(f"spans overlap at {span} in {self.text!r}")
-            end = span.end
+            start, stop, _, value = span
+            if not 0 <= start < stop <= len(text):
+                raise ValueError(f"span {span} is empty or outside the text {text!r}")
+            if text[start:stop] != value:
+                raise ValueError(f"span {span} does not slice to its value in {text!r}")
+            if start < end:
+                raise ValueError(f"spans overlap at {span} in {text!r}")
+            end = stop
 
 
 @dataclass(frozen=True)
