@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
-from operator import itemgetter
 
 from synthgen.errors import SynthgenError
 from synthgen.sample import Span, TextSample
@@ -113,7 +112,7 @@ def iob2(text: str, tokens: list[tuple[int, int]], spans: list[Span]) -> list[st
     tags = ["O"] * len(tokens)
     if not spans:  # intent and sentiment sentences
         return tags
-    starts = list(map(itemgetter(0), tokens))  # in order: tokens never overlap
+    starts = [start for start, _ in tokens]  # in order: tokens never overlap
     for span in spans:
         first = bisect_left(starts, span.start)
         last = bisect_left(starts, span.end, first) - 1  # the last token before its end

@@ -9,7 +9,6 @@ that made the tokens, the tag scheme, the label lists and the counts.
 from __future__ import annotations
 
 import os
-from itertools import starmap
 from pathlib import Path
 from typing import IO, Any, ClassVar, Literal
 
@@ -90,8 +89,8 @@ def _json(value: Any) -> str:
 
 
 def _words(record: dict[str, Any]) -> list[str]:
-    # map and starmap loop in C: per sentence this runs for every token of every writer
-    return list(map(record["text"].__getitem__, starmap(slice, record["tokens"])))
+    text = record["text"]
+    return [text[s:e] for s, e in record["tokens"]]
 
 
 class ConllConfig(WriterConfig):
@@ -114,9 +113,10 @@ class ConllWriter(TextWriter):
             self._out.write("-DOCSTART- O\n\n")
 
     def emit(self, index: int, record: dict[str, Any]) -> None:
+        text = record["text"]
         tags = record["tags"] if self.config.scheme == "iob2" else bioes(record["tags"])
-        lines = "\n".join(map(" ".join, zip(_words(record), tags, strict=True)))
-        self._out.write(lines + "\n\n" if lines else "\n")  # a blank line ends a sentence
+        lines = [f"{text[s:e]} {t}\n" for (s, e), t in zip(record["tokens"], tags, strict=True)]
+        self._out.write("".join(lines) + "\n")
 
     def check(self) -> None:
         for category in self.categories:
