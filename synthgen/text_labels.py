@@ -112,11 +112,11 @@ def iob2(text: str, tokens: list[tuple[int, int]], spans: list[Span]) -> list[st
     tags = ["O"] * len(tokens)
     if not spans:  # intent and sentiment sentences
         return tags
-    starts = [start for start, _ in tokens]  # in order: tokens never overlap
     for span in spans:
-        first = bisect_left(starts, span.start)
-        last = bisect_left(starts, span.end, first) - 1  # the last token before its end
-        if first == len(starts) or starts[first] != span.start or tokens[last][1] != span.end:
+        # Tokens are in order and never overlap: (x,) sorts before any token starting at x.
+        first = bisect_left(tokens, (span.start,))
+        last = bisect_left(tokens, (span.end,), first) - 1  # the last token before its end
+        if first == len(tokens) or tokens[first][0] != span.start or tokens[last][1] != span.end:
             raise SpanAlignmentError(
                 f"the {span.label} entity {span.value!r} at [{span.start}, {span.end}) does "
                 f"not start and end on token boundaries ({TOKENIZER}) in {text!r}"
