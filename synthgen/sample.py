@@ -157,7 +157,7 @@ class Sample:
 class Span(NamedTuple):
     """An entity: ``text[start:end] == value`` in the sample's text (offsets in code points
     of the NFC-normalized text, end exclusive). A named tuple, not a frozen dataclass: a
-    sentence makes a few and the dataclass's ``__init__`` costs ~10x more."""
+    sentence makes a few and the dataclass's ``__init__`` costs several times more."""
 
     start: int
     end: int
