@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from seqeval.scheme import IOB2, IOBES, Entities
 
-from synthgen.sample import Span
+from synthgen.sample import Span, TextSample
 from synthgen.text_labels import SpanAlignmentError, _tokenize_by_rules, bioes, iob2, tokenize
 
 
@@ -67,3 +67,21 @@ def test_a_span_ending_inside_a_token_is_refused():
     text = "Call Mr. Telltale today"
     with pytest.raises(SpanAlignmentError, match="'Tel'"):
         iob2(text, tokenize(text), [Span(9, 12, "PERSON", "Tel")])
+
+
+@pytest.mark.parametrize(
+    ("spans", "message"),
+    [
+        ([Span(0, 4, "PERSON", "Anna")], None),
+        ([Span(0, 4, "PERSON", "Anne")], "does not slice to its value"),
+        ([Span(4, 4, "PERSON", "")], "empty or outside"),
+        ([Span(9, 14, "PERSON", "Anna.")], "empty or outside"),
+        ([Span(5, 8, "X", "pay"), Span(0, 6, "X", "Anna p")], "overlap"),
+    ],
+)
+def test_a_text_sample_refuses_spans_that_do_not_slice_to_their_value(spans, message):
+    if message is None:
+        assert TextSample("Anna pays.", spans).spans == spans
+        return
+    with pytest.raises(ValueError, match=message):
+        TextSample("Anna pays.", spans)

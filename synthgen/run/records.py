@@ -75,15 +75,22 @@ class Records:
             self.summary.objects[category] += count
         for pair in rec.get("attributes", {}).items():
             self.attributes[pair] += 1
-        for kind, count in rec.get("noise", {}).get("counts", {}).items():
-            self.noise[kind] += count
-        img = rec.get("image")
+        if "noise" in rec:
+            for kind, count in rec["noise"].get("counts", {}).items():
+                self.noise[kind] += count
+        index, img, labels = rec["index"], rec.get("image"), rec["labels"]
         ref = img and ImageRef(
-            rec["index"], Path(img["file"]).stem, img["file"], img["width"], img["height"]
+            index, Path(img["file"]).stem, img["file"], img["width"], img["height"]
         )
-        text = rec.get("text")
+        plain = None  # one fragment for the writers with no data of their own (text writers)
         for writer in self.writers:
-            writer.add(Fragment(ref, rec["labels"].get(writer.name), rec["index"], text))
+            data = labels.get(writer.name)
+            if data is None:
+                if plain is None:
+                    plain = Fragment(ref, None, index, rec.get("text"))
+                writer.add(plain)
+            else:
+                writer.add(Fragment(ref, data, index, rec.get("text")))
 
     def end(self) -> None:
         for writer in self.writers:

@@ -29,7 +29,7 @@ from synthgen.recipe import Recipe
 from synthgen.run.shards import Layout
 from synthgen.run.storage import Remote, local_files
 from synthgen.sample import TextSample
-from synthgen.text_labels import SpanAlignmentError, derive_text_labels
+from synthgen.text_labels import SpanAlignmentError, token_labels
 from synthgen.writers.base import ImageRef, LabeledSample, Writer
 
 IMAGES_DIR = "images"
@@ -59,6 +59,8 @@ class SampleWorker:
 
     def _use(self, root: Path) -> None:
         """Writes the next samples under ``root`` (the run's folder or a shard's)."""
+        if root is getattr(self, "root", None):  # the same folder as the last sample's
+            return
         if root not in self._folders:
             gen = self.generator
             clean = None if self.noise is None else clean_writer(self.recipe, root, gen)
@@ -157,25 +159,25 @@ def _text_record(index: int, sample: TextSample) -> dict[str, Any]:
     """A text sample's record: text writers assemble their files from its ``text`` part
     (a sentence is too small for a file of its own)."""
     try:
-        labels = derive_text_labels(sample)
+        tokens, tags, spans = token_labels(sample.text, sample.spans)
     except SpanAlignmentError as err:
         raise SpanAlignmentError(f"sample {index} ({_template(sample)}): {err}") from None
     objects: dict[str, int] = {}  # a Counter's items, without a Counter's cost
-    for span in labels.spans:
+    for span in spans:
         objects[span.label] = objects.get(span.label, 0) + 1
     return {
         "index": index,
         "status": "ok",
         "text": {
-            "text": labels.text,
-            "tokens": labels.tokens,
-            "tags": labels.tags,
-            "spans": [(s.start, s.end, s.label) for s in labels.spans],
-            "classes": labels.classes,
-            "attributes": labels.attributes,
+            "text": sample.text,
+            "tokens": tokens,
+            "tags": tags,
+            "spans": [span[:3] for span in spans],  # (start, end, label)
+            "classes": sample.classes,
+            "attributes": sample.attributes,
         },
         "objects": objects,
-        "attributes": {**labels.classes, **labels.attributes},
+        "attributes": {**sample.classes, **sample.attributes},
         "labels": {},
         "plan": sample.plan,
     }

@@ -89,8 +89,16 @@ def _json(value: Any) -> str:
 
 
 def _words(record: dict[str, Any]) -> list[str]:
-    text = record["text"]
-    return [text[s:e] for s, e in record["tokens"]]
+    """The token strings, sliced once per record whatever the number of text writers (the
+    record is this sample's own copy, parsed from its manifest line)."""
+    words: list[str] | None = record.get(_WORDS)
+    if words is None:
+        text = record["text"]
+        words = record[_WORDS] = [text[s:e] for s, e in record["tokens"]]
+    return words
+
+
+_WORDS = "_words"  # not a manifest key: the words, kept on the record by the first writer
 
 
 class ConllConfig(WriterConfig):
@@ -113,9 +121,8 @@ class ConllWriter(TextWriter):
             self._out.write("-DOCSTART- O\n\n")
 
     def emit(self, index: int, record: dict[str, Any]) -> None:
-        text = record["text"]
         tags = record["tags"] if self.config.scheme == "iob2" else bioes(record["tags"])
-        lines = [f"{text[s:e]} {t}\n" for (s, e), t in zip(record["tokens"], tags, strict=True)]
+        lines = [f"{word} {tag}\n" for word, tag in zip(_words(record), tags, strict=True)]
         self._out.write("".join(lines) + "\n")
 
     def check(self) -> None:

@@ -28,6 +28,13 @@ from synthgen.generators.text.values import BUILTIN_SLOTS, ValuePools, language
 from synthgen.sample import Category, Span, TextSample
 
 _LITERAL, _CHOICE, _SLOT = 0, 1, 2
+# A template with its alternatives chosen: the text before the first slot, then per slot
+# (entity or None, the text after it, whether a value ending in "." drops its first char).
+_Skeleton = tuple[str, tuple[tuple[str | None, str, bool], ...]]
+_MAX_SKELETONS = 100_000  # (template, alternatives) combinations kept: ~20 MB at most
+# What a plan draws: (uniform position, option count) per alternative, and (uniform
+# position, value pool) per slot.
+_Steps = tuple[list[tuple[int, int]], list[tuple[int, list[str]]]]
 
 
 def _draws(template: tuple[Part, ...]) -> list[tuple[int, int, str | None]]:
@@ -82,6 +89,12 @@ class TextGenerator(Generator[TextConfig]):
         # then one per part of the longest template (a literal's number goes unused).
         longest = max(len(t) for parts in self.templates.values() for t in parts)
         self.uniforms = Uniforms(3 + len(self.attributes) + longest, "text")
+        self._languages = {locale: language(locale) for locale in config.locales}
+        self._names = {
+            lang: [f"{lang}/{k}" for k in range(len(t))] for lang, t in self.templates.items()
+        }
+        self._steps: dict[tuple[str, str | None, int], _Steps] = {}
+        self._skeletons: dict[tuple[str, tuple[int, ...]], _Skeleton] = {}
 
     def categories(self) -> list[Category]:
         """Entity types, in a fixed order (built-in slots first, then custom ones)."""
@@ -123,53 +136,106 @@ class TextGenerator(Generator[TextConfig]):
         u[2] the template, then one per attribute and one per part of the template."""
         locale = self.locales.draw(u[0], seed, index)
         label = self.classes.draw(u[1], seed, index) if self.classes else None
-        draws = zip(self.attributes.items(), u[3:], strict=False)
-        attributes = {name: c.draw(x, seed, index) for (name, c), x in draws}
-        lang = language(locale)
+        attributes = {
+            name: c.draw(u[position], seed, index)
+            for position, (name, c) in enumerate(self.attributes.items(), 3)
+        }
+        lang = self._languages[locale]
         pool = self.by_class[(lang, label)]
         k = pool[int(u[2] * len(pool))]
-        gender = attributes.get("gender")
-        choices, values = [], []
-        first = 3 + len(attributes)  # u is as wide as the longest template needs
-        for position, options_count, slot in self._draws[lang][k]:
-            x = u[first + position]
-            if slot is None:
-                choices.append(int(x * options_count))
-            else:
-                options = self.pools.pool(slot, locale, gender)
-                values.append(options[int(x * len(options))])
-        plan: dict[str, Any] = {"locale": locale, "template": f"{lang}/{k}"}
-        if label is not None:
-            plan["class"] = label
-        return plan | {"attributes": attributes, "choices": choices, "values": values}
+        steps = self._steps.get((locale, attributes.get("gender"), k))
+        if steps is None:
+            steps = self._make_steps(locale, attributes.get("gender"), k)
+        choice_steps, value_steps = steps
+        choices = [int(u[position] * count) for position, count in choice_steps]
+        values = [options[int(u[position] * len(options))] for position, options in value_steps]
+        template = self._names[lang][k]
+        if label is None:
+            return {
+                "locale": locale,
+                "template": template,
+                "attributes": attributes,
+                "choices": choices,
+                "values": values,
+            }
+        return {
+            "locale": locale,
+            "template": template,
+            "class": label,
+            "attributes": attributes,
+            "choices": choices,
+            "values": values,
+        }
 
     # ------------------------------------------------------------------ render
 
     def render(self, plan: dict[str, Any]) -> TextSample:  # type: ignore[override]
-        lang, k = plan["template"].split("/")
-        choices, values = iter(plan["choices"]), iter(plan["values"])
-        text = ""
+        head, slots = self._skeleton(plan["template"], tuple(plan["choices"]))
+        text = head
         spans: list[Span] = []
-        for kind, part in self._joins[lang][int(k)]:
-            if kind == _LITERAL:
-                piece = part
-                if piece.startswith(".") and text.endswith("."):
-                    piece = piece[1:]  # "... Hering MBA." ends the sentence: no second period
-            elif kind == _CHOICE:
-                piece = part[next(choices)]
-            else:
-                piece = next(values)  # never starts or ends with a space
-                if part is not None:  # the slot's entity
-                    spans.append(Span(len(text), len(text) + len(piece), part, piece))
-            # One space between words whatever the alternatives chose: no double spaces,
-            # none at the start (values never start with a space: their offsets stay exact).
-            if piece.startswith(" ") and (not text or text.endswith(" ")):
-                piece = piece.lstrip(" ")
-            text += piece
-        text = text.rstrip(" ")  # values never end with a space: no span reaches here
+        for (entity, after, dot), value in zip(slots, plan["values"], strict=True):
+            if entity is not None:
+                spans.append(Span(len(text), len(text) + len(value), entity, value))
+            # "... Hering MBA." ends the sentence: no second period
+            text += value + (after[1:] if dot and value.endswith(".") else after)
         classes = {self.config.classes.task: plan["class"]} if self.config.classes else {}
         attributes = {"locale": plan["locale"], **plan["attributes"]}
         return TextSample(text, spans, classes, attributes, plan)
+
+    def _skeleton(self, template: str, choices: tuple[int, ...]) -> _Skeleton:
+        """The text of a template with these alternatives chosen, made once: the text
+        before the first slot, then per slot its entity, the text up to the next slot, and
+        whether that text starts with a period that a value ending in one drops."""
+        key = (template, choices)
+        skeleton = self._skeletons.get(key)
+        if skeleton is None:
+            skeleton = self._make_skeleton(template, choices)
+            if len(self._skeletons) < _MAX_SKELETONS:
+                self._skeletons[key] = skeleton
+        return skeleton
+
+    def _make_skeleton(self, template: str, choices: tuple[int, ...]) -> _Skeleton:
+        """Joins the parts as ``render`` did part by part; a value is never empty and
+        never starts or ends with a space, so only its last character (a period or not)
+        changes how the text after it joins."""
+        lang, k = template.split("/")
+        chosen = iter(choices)
+        texts, entities, dots = [""], [], []
+        for kind, part in self._joins[lang][int(k)]:
+            text = texts[-1]
+            if kind == _SLOT:
+                texts.append("")
+                entities.append(part)
+                dots.append(False)
+                continue
+            piece = part if kind == _LITERAL else part[next(chosen)]
+            after_value = len(texts) > 1 and not text
+            if kind == _LITERAL and piece.startswith("."):
+                if text.endswith("."):
+                    piece = piece[1:]
+                elif after_value:
+                    dots[-1] = True  # the value before decides
+            # One space between words whatever the alternatives chose: no double spaces,
+            # none at the start (values never start with a space: their offsets stay exact).
+            if piece.startswith(" ") and not after_value and (not text or text.endswith(" ")):
+                piece = piece.lstrip(" ")
+            texts[-1] = text + piece
+        texts[-1] = texts[-1].rstrip(" ")  # values never end with a space
+        return texts[0], tuple(zip(entities, texts[1:], dots, strict=True))
+
+    def _make_steps(self, locale: str, gender: str | None, k: int) -> _Steps:
+        """What ``_plan`` draws for template ``k`` in ``locale``: (position of the uniform,
+        number of options) per alternative, (position, value pool) per slot."""
+        first = 3 + len(self.attributes)  # u is as wide as the longest template needs
+        choice_steps, value_steps = [], []
+        for position, options_count, slot in self._draws[language(locale)][k]:
+            if slot is None:
+                choice_steps.append((first + position, options_count))
+            else:
+                value_steps.append((first + position, self.pools.pool(slot, locale, gender)))
+        steps = (choice_steps, value_steps)
+        self._steps[(locale, gender, k)] = steps
+        return steps
 
     def _joins_of(self, template: tuple[Part, ...]) -> list[tuple[int, Any]]:
         """(kind, literal text | options | slot's entity) per part."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import unicodedata
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from synthgen.config import RecipeError
+from synthgen.generators.text.template import Choice, Slot, parse
 from synthgen.recipe import build_recipe
 from synthgen.run import generate_dataset
 from tests.generators.text.conftest import text_recipe
@@ -155,3 +157,56 @@ def test_image_formats_are_refused_for_text(recipe_data, tmp_path):
     data = recipe_data | {"output": {"formats": ["coco"]}}
     with pytest.raises(RecipeError, match=r"'coco' encodes image samples.*conll"):
         build_recipe(data, base_dir=tmp_path)
+
+
+def _render_by_parts(template: str, choices: list[int], values: list[str]):
+    """The sentence joined part by part, the rules written out once more (the generator
+    joins each template's alternatives once and only adds the values per sample)."""
+    text, spans = "", []
+    chosen, given = iter(choices), iter(values)
+    for part in parse(template):
+        if isinstance(part, Slot):
+            piece = next(given)
+            spans.append((len(text), len(text) + len(piece), piece))
+        else:
+            piece = part.options[next(chosen)] if isinstance(part, Choice) else part
+            if isinstance(part, str) and piece.startswith(".") and text.endswith("."):
+                piece = piece[1:]  # a value or an alternative ending the sentence already
+            if piece.startswith(" ") and (not text or text.endswith(" ")):
+                piece = piece.lstrip(" ")
+        text += piece
+    return text.rstrip(" "), spans
+
+
+def test_render_joins_every_alternative_and_value_as_written(tmp_path):
+    templates = [
+        "{product}. Done[.|]",
+        "[ |]{product}[|.]. [Yes|] [|ok ]{product} .",
+        "[Hi |Hey, |]{product}[.| !|].[ |]",
+        "[ Oh| ] {product}[, thanks|]. ",
+    ]
+    products = ["laptop", "Hering MBA.", "Spül maschine", "e.V."]
+    data = text_recipe(
+        locales={"en_US": 1},
+        mode="sample",
+        classes=None,
+        slots={"product": {"choices": products, "entity": "PRODUCT"}},
+        templates={"en": [{"text": t} for t in templates]},
+    )
+    generator = build_recipe(data, base_dir=tmp_path).generator()
+    for k, template in enumerate(templates):
+        groups = [len(p.options) for p in parse(template) if isinstance(p, Choice)]
+        slots = sum(isinstance(p, Slot) for p in parse(template))
+        for choices in itertools.product(*(range(n) for n in groups)):
+            for values in itertools.product(products, repeat=slots):
+                plan = {
+                    "locale": "en_US",
+                    "template": f"en/{k}",
+                    "attributes": {},
+                    "choices": list(choices),
+                    "values": list(values),
+                }
+                sample = generator.render(plan)
+                text, spans = _render_by_parts(template, list(choices), list(values))
+                assert sample.text == text
+                assert [(s.start, s.end, s.value) for s in sample.spans] == spans
