@@ -60,6 +60,11 @@ class Frame:
     instances: np.ndarray  # HxW uint16 instance ids from a pass without anti-aliasing
 
 
+# The two speed-ups below replace private pyrender methods on our renderer only; another
+# pyrender release may lay its internals out differently, so it renders stock (slower).
+_TUNED_FOR = "0.1.45"
+
+
 class Renderer:
     """Renders frames of one size with pyrender; create one per process and reuse it."""
 
@@ -73,8 +78,9 @@ class Renderer:
             raise RenderError(f"{INSTALL_HINT} ({type(err).__name__}: {err})") from None
         self._scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 0.0])
         self._light_node = _ranked_node_type(pyrender.Node)
-        _read_only_what_is_used(self._renderer, width, height)
-        _cache_uniform_locations(self._renderer)
+        if pyrender.__version__ == _TUNED_FOR:
+            _read_only_what_is_used(self._renderer, width, height)
+            _cache_uniform_locations(self._renderer)
         # Mesh nodes stay in the scene, hidden when a frame does not use them: pyrender
         # frees the GPU copy of any mesh that leaves the scene, and uploads it again later.
         self._nodes: dict[str, list[Any]] = {}
@@ -125,6 +131,8 @@ class Renderer:
         rgba, _ = self._renderer.render(scene, flags=gl.RenderFlags.RGBA)
         ids, depth = self._renderer.render(scene, flags=gl.RenderFlags.SEG, seg_node_map=seg)
         instances = ids[:, :, 0].astype(np.uint16) | (ids[:, :, 1].astype(np.uint16) << 8)
+        # Stock pyrender hands back bottom-up float views; ours are contiguous (no copy).
+        rgba, depth = np.ascontiguousarray(rgba), depth.astype(np.float32, copy=False)
         return Frame(rgba, depth, instances)
 
     def _node(self, key: str, mesh: trimesh.Trimesh, used: dict[str, int]) -> Any:

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pyrender
+import pytest
 
 from synthgen.generators.scene3d.render import _metres, _ranked_node_type, _set_uniform_once
 
@@ -79,3 +80,43 @@ def test_uniforms_reach_opengl_only_when_their_value_changes(monkeypatch):
     set_uniform("light.intensity", -0.0)
     set_uniform("light.intensity", 0.0)  # equal to -0.0 in Python, not in the shader
     assert calls == [("3f", (1.0, 0.75, 0.25)), ("1f", 3.0), ("1f", -0.0), ("1f", 0.0)]
+
+
+def test_tuned_renderer_gives_stock_pyrenders_frame(monkeypatch):
+    # The speed-ups replace private pyrender methods; a frame must come out bit for bit
+    # as stock pyrender (what another pyrender release falls back to) renders it.
+    import trimesh
+
+    from synthgen.generators.scene3d import render
+    from synthgen.generators.scene3d.camera import intrinsics_from_fov, look_at, opengl_pose
+
+    size = 64
+    K = intrinsics_from_fov(40, size, size)
+    w2c = look_at(np.array([0.3, -0.4, 0.5]), np.zeros(3))
+    lights = [
+        render.Light("directional", opengl_pose(w2c), (1.0, 0.9, 0.8), 3.0),
+        render.Light("point", opengl_pose(w2c), (0.5, 0.5, 1.0), 2.0),
+    ]
+    items = [
+        render.Item("box", trimesh.creation.box((0.2, 0.1, 0.15)), np.eye(4), instance=1),
+        render.Item("ball", trimesh.creation.icosphere(2, 0.06), np.eye(4), instance=2),
+    ]
+    items[1].pose[:3, 3] = (0.05, 0.02, 0.1)
+    frames = []
+    for tuned in (True, False):
+        if not tuned:
+            monkeypatch.setattr(render, "_TUNED_FOR", "another release")
+        try:
+            renderer = render.Renderer(size, size)
+        except render.RenderError as err:
+            pytest.skip(f"no OpenGL renderer here: {err}")
+        try:
+            frames.append(renderer.render(K, w2c, 0.01, 10.0, items, lights, 0.3))
+        finally:
+            renderer.close()
+    tuned_frame, stock = frames
+    assert (tuned_frame.instances > 0).sum() > 200
+    for name in ("rgba", "depth", "instances"):
+        a, b = getattr(tuned_frame, name), getattr(stock, name)
+        assert a.dtype == b.dtype and a.flags.c_contiguous and b.flags.c_contiguous, name
+        assert np.array_equal(a, b), name
