@@ -4,7 +4,7 @@ replaced, for every value they can meet."""
 import numpy as np
 
 from synthgen.generators.document.render import blend
-from synthgen.generators.textline.generator import _add_grain, _blend, _grain
+from synthgen.generators.textline.generator import _blend, _paper
 
 
 def test_blend_is_renders_exact_integer_blend_for_every_value() -> None:
@@ -19,11 +19,14 @@ def test_blend_is_renders_exact_integer_blend_for_every_value() -> None:
         assert np.array_equal(_blend(image, alpha, ink), want), ink
 
 
-def test_grain_saturates_like_numpy() -> None:
-    rng = np.random.default_rng(1)
-    image = rng.integers(0, 256, (37, 211, 3), dtype=np.uint8)
-    for grain in (0.5, 8.0, 64.0, 300.0):  # 300: past both ends
-        noise = np.rint(_grain(37, 211, 12345) * grain).astype(np.int16)
-        want = np.clip(image + noise[..., None], 0, 255).astype(np.uint8)
-        got = _add_grain(image, noise)
-        assert np.array_equal(got, want), grain
+def test_paper_saturates_like_numpy_for_every_value() -> None:
+    # Every grain value a line can meet (grain <= 64 grey levels: |noise| < 400), on
+    # every paper level.
+    noise = np.repeat(np.arange(-512, 512, dtype=np.int16)[None, :], 256, 0)
+    levels = np.arange(256)
+    for colour in ([0, 0, 0], [255, 255, 255], [246, 242, 230]):
+        want = np.clip(np.asarray(colour, np.int16) + noise[..., None], 0, 255)
+        assert np.array_equal(_paper(colour, noise, *noise.shape), want.astype(np.uint8))
+    rows = np.clip(levels[:, None] + noise.astype(np.int64), 0, 255).astype(np.uint8)
+    got = np.stack([_paper([int(c), 0, 0], noise[:1], 1, 1024)[0, :, 0] for c in levels])
+    assert np.array_equal(got, rows)
