@@ -417,7 +417,9 @@ def _jpeg(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
     """A JPEG round trip at the step's quality (imageops.jpeg: RGB in, RGB out)."""
     bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     _, data = cv2.imencode(".jpg", bgr, (int(cv2.IMWRITE_JPEG_QUALITY), step["quality"]))
-    out: np.ndarray = cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_UNCHANGED), cv2.COLOR_BGR2RGB)
+    decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    assert decoded is not None  # OpenCV decodes what it just encoded
+    out: np.ndarray = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
     return out
 
 

@@ -294,7 +294,8 @@ def _paper(colour: list[int], noise: np.ndarray | None, h: int, w: int) -> np.nd
     adds a scalar to int16 and saturates to uint8 in one pass."""
     if noise is None:
         return np.full((h, w, 3), colour, np.uint8)
-    out: np.ndarray = cv2.merge([cv2.add(noise, c, dtype=cv2.CV_8U) for c in colour])
+    channels = [cv2.add(noise, c, dtype=cv2.CV_8U) for c in colour]  # type: ignore[call-overload]
+    out: np.ndarray = cv2.merge(channels)
     return out
 
 
@@ -310,10 +311,11 @@ def _blend(image: np.ndarray, alpha: np.ndarray, ink: list[int]) -> np.ndarray:
     (ink * a from a lookup table), and OpenCV rounds v / 255 to the nearest integer, which
     is the same number (v / 255 is never within 1/255 of a half). The tests check every
     value."""
-    a3 = cv2.merge([alpha, alpha, alpha])
+    a3: np.ndarray = cv2.merge([alpha, alpha, alpha])
     v = image.astype(np.uint16)
-    v *= cv2.bitwise_not(a3)
-    v += cv2.LUT(a3, _ink_table(*ink))
+    v *= 255 - a3
+    ink_a: np.ndarray = cv2.LUT(a3, _ink_table(*ink))
+    v += ink_a
     out: np.ndarray = cv2.convertScaleAbs(v, alpha=1 / 255)
     return out
 
