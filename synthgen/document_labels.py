@@ -223,6 +223,12 @@ def _outline(mask: np.ndarray) -> np.ndarray:
     sub = mask[rows]
     first = sub.argmax(1)
     last = sub.shape[1] - sub[:, ::-1].argmax(1)  # exclusive: the last pixel's right edge
-    return np.concatenate(
-        [np.stack([x, rows + dy], 1) for x in (first, last) for dy in (0, 1)]
-    ).astype(np.float64)
+    # (first, top), (first, bottom), (last, top), (last, bottom): filled in place, which
+    # costs a fraction of stacking and concatenating four small arrays.
+    n = len(rows)
+    out = np.empty((4, n, 2))
+    out[:2, :, 0] = first
+    out[2:, :, 0] = last
+    out[0::2, :, 1] = rows
+    out[1::2, :, 1] = rows + 1
+    return out.reshape(4 * n, 2)

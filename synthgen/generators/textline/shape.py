@@ -138,16 +138,18 @@ def draw_glyphs(
     width = max(line_width(placed, font_path, size), 1.0)
     turn = math.radians(skew_degrees)
     face = _face(str(font_path), size)
+    warped = bool(sag_px or turn)
+    whole = rotation(turn, 0.0, 0.0)  # the same for every glyph: made once
     out = []
     for cluster, start, word, pen in placed:
         snapped = math.floor(pen + 0.5)  # where Pillow puts a glyph drawing a whole line
         alpha, dx, dy, inked = face.mask(cluster)
         x, y = snapped + dx, dy
-        if sag_px or turn:
+        if warped:
             centre = snapped + face.advance(cluster) / 2
-            matrix = _glyph_matrix(centre, width, sag_px, turn)
+            matrix = _glyph_matrix(centre, width, sag_px, whole)
             alpha, x, y = _warp(alpha, x, y, matrix)
-            inked = bool(alpha.any())
+            inked = alpha.size > 0 and cv2.countNonZero(alpha) > 0
         if not inked:
             raise AssetError(
                 f"{cluster!r} (U+{ord(cluster[0]):04X}) in {text!r} draws no ink in "
@@ -160,14 +162,15 @@ def draw_glyphs(
 Affine = tuple[float, float, float, float, float, float]  # x' = a x + b y + c, y' = d x + e y + f
 
 
-def _glyph_matrix(centre: float, width: float, sag: float, turn: float) -> Affine:
+def _glyph_matrix(centre: float, width: float, sag: float, whole: Affine) -> Affine:
     """One glyph's affine map (continuous line coordinates): turned by the arc's slope
-    about its baseline centre, lifted onto the arc, then the whole line turned."""
+    about its baseline centre, lifted onto the arc, then the whole line turned (``whole``:
+    the line's rotation about its first pen position)."""
     u = 2 * centre / width - 1  # -1 at the line's start, +1 at its end
     lift = -sag * (1 - u * u)  # image y grows downwards: a positive sag rises
     slope = -math.atan(4 * sag * u / width)  # counter-clockwise where the arc climbs
     a, b, c, d, e, f = rotation(slope, centre, 0.0)
-    return _compose(rotation(turn, 0.0, 0.0), (a, b, c, d, e, f + lift))
+    return _compose(whole, (a, b, c, d, e, f + lift))
 
 
 def rotation(angle: float, cx: float, cy: float) -> Affine:
@@ -215,6 +218,7 @@ class _Face:
 
     def __init__(self, font_path: str, size: int) -> None:
         self.font = fonts.sized(Path(font_path), size)
+        self._length = self.font.font.getlength
         self.advances: dict[str, float] = {}
         self.masks: dict[str, tuple[np.ndarray, int, int, bool]] = {}
 
@@ -224,7 +228,9 @@ class _Face:
         if found is None:
             if len(self.advances) >= _MAX_ADVANCES:  # texts of one or two clusters
                 self.advances.clear()
-            found = self.advances[text] = float(self.font.getlength(text, features=_FEATURES))
+            # The C method behind FreeTypeFont.getlength (which checks the length and
+            # divides by 64): a line asks ~20 new pairs, so its wrapper's cost shows.
+            found = self.advances[text] = self._length(text, "", None, _FEATURES, None) / 64
         return found
 
     def mask(self, cluster: str) -> tuple[np.ndarray, int, int, bool]:
