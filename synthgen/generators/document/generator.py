@@ -44,6 +44,7 @@ from synthgen.generators.document.fields import (
 )
 from synthgen.generators.document.layout import Layout, PageBuilder
 from synthgen.generators.document.render import render_layout
+from synthgen.generators.fakers import Fakers, stopped_clock
 from synthgen.sample import Category, Document, Sample, Word
 
 # Layout classes, in a fixed order so category ids agree across templates (a dataset of
@@ -61,7 +62,7 @@ class DocumentGenerator(Generator[DocumentConfig]):
     def __init__(self, config: DocumentConfig, base_dir: Path) -> None:
         super().__init__(config, base_dir)
         self.order = evaluation_order(config.fields)
-        self._fakers: dict[str, Any] = {}
+        self._faker = Fakers()  # on a stopped clock: see fakers.py
         self.locales = list(config.locales)
         weights = np.array(list(config.locales.values()), dtype=np.float64)
         self.locale_p = weights / weights.sum()
@@ -92,7 +93,8 @@ class DocumentGenerator(Generator[DocumentConfig]):
         for name, spec in self._named_specs():
             if spec.faker is not None:
                 try:
-                    faker_value(faker, spec.faker, spec.args, name)
+                    with stopped_clock():
+                        faker_value(faker, spec.faker, spec.args, name)
                 except FieldError as err:
                     raise AssetError(f"{err} (locale {locale})") from None
 
@@ -132,7 +134,8 @@ class DocumentGenerator(Generator[DocumentConfig]):
         locale = self.locales[int(rng.choice(len(self.locales), p=self.locale_p))]
         faker = self._faker(locale)
         faker.seed_instance(int(rng.integers(2**63)))
-        values = sample_fields(config.fields, self.order, faker, locale, rng)
+        with stopped_clock():
+            values = sample_fields(config.fields, self.order, faker, locale, rng)
         page = config.page
         return {
             "locale": locale,
@@ -231,13 +234,6 @@ class DocumentGenerator(Generator[DocumentConfig]):
 
     def _scalar_specs(self) -> list[FieldSpec]:
         return [spec for _, spec in self._named_specs()]
-
-    def _faker(self, locale: str) -> Any:
-        if locale not in self._fakers:
-            from faker import Faker
-
-            self._fakers[locale] = Faker(locale)
-        return self._fakers[locale]
 
 
 def _one_line(value: str) -> str:

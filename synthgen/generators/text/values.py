@@ -33,6 +33,8 @@ from typing import Any
 
 import orjson
 
+from synthgen.generators.fakers import REFERENCE_TIME, Fakers, stopped_clock
+
 # Built-in slots: the entity each one is, and how Faker makes a value (g: gender or None).
 # A person is a first and a last name: Faker's name() adds titles and suffixes (Dr., MD,
 # Univ.Prof.) that NER conventions such as CoNLL-2003 keep outside the PERSON span.
@@ -80,7 +82,7 @@ class ValuePools:
     def __init__(self, size: int, custom: dict[str, Any]) -> None:
         self.size = size
         self.custom = custom  # slot name -> SlotSpec
-        self._fakers: dict[str, Any] = {}
+        self._faker = Fakers()  # on a stopped clock: see fakers.py
         self._pools: dict[tuple[str, str, str | None], list[str]] = {}
 
     def pool(self, slot: str, locale: str, gender: str | None) -> list[str]:
@@ -106,17 +108,11 @@ class ValuePools:
             make: Maker = lambda f, g: str(method())  # noqa: E731
         else:
             make = BUILTIN_SLOTS[slot][1]
-        values = (clean(make(faker, gender)) for _ in range(self.size))
-        pool = [v for v in values if v]
+        with stopped_clock():
+            values = (clean(make(faker, gender)) for _ in range(self.size))
+            pool = [v for v in values if v]
         _write_pool(path, pool)
         return pool
-
-    def _faker(self, locale: str) -> Any:
-        if locale not in self._fakers:
-            from faker import Faker
-
-            self._fakers[locale] = Faker(locale)
-        return self._fakers[locale]
 
 
 def cache_dir() -> Path | None:
@@ -139,7 +135,7 @@ def _code_key() -> str | None:
         source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
     except OSError:  # e.g. installed in a zip: the source cannot be read
         return None
-    return f"{source}/faker {version('faker')}/python {py}"
+    return f"{source}/faker {version('faker')}/python {py}/clock {REFERENCE_TIME.isoformat()}"
 
 
 def _cache_file(

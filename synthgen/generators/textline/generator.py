@@ -29,6 +29,7 @@ from synthgen.generators.document.degrade import (
 )
 from synthgen.generators.document.fields import FieldError, faker_value, sample_fields
 from synthgen.generators.document.render import ID_DTYPE
+from synthgen.generators.fakers import Fakers, stopped_clock
 from synthgen.generators.textline import shape
 from synthgen.generators.textline.config import TextLinesConfig, TextSource
 from synthgen.sample import Category, Document, Entity, Glyph, Instance, Region, Sample, Word
@@ -51,7 +52,7 @@ class TextLinesGenerator(Generator[TextLinesConfig]):
         self.locales = list(config.locales)
         self.locale_p = _normalized(config.locales.values())
         self.source_p = _normalized(s.weight for s in config.texts)
-        self._fakers: dict[str, Any] = {}
+        self._faker = Fakers()  # on a stopped clock: see fakers.py
         self.font_paths = [fonts.resolve_font(name, base_dir) for name in config.fonts]
         bg = config.background.images
         self.backgrounds = _image_list(resolve_path(bg, base_dir)) if bg is not None else []
@@ -77,7 +78,9 @@ class TextLinesGenerator(Generator[TextLinesConfig]):
                 faker = self._faker(locale)
                 for _ in range(_CHECK_DRAWS):
                     faker.seed_instance(int(rng.integers(2**63)))
-                    self._check_text(self._draw_text(source, faker, locale, rng), where)
+                    with stopped_clock():
+                        text = self._draw_text(source, faker, locale, rng)
+                    self._check_text(text, where)
 
     def _check_text(self, text: str, where: str) -> None:
         try:
@@ -111,7 +114,8 @@ class TextLinesGenerator(Generator[TextLinesConfig]):
         source = config.texts[k]
         faker = self._faker(locale)
         faker.seed_instance(int(rng.integers(2**63)))
-        text = self._draw_text(source, faker, locale, rng)
+        with stopped_clock():
+            text = self._draw_text(source, faker, locale, rng)
         fits = self._fonts_for(text)
         if not fits:
             raise AssetError(f"texts[{k}]: no font in fonts can draw {text!r}")
@@ -209,13 +213,6 @@ class TextLinesGenerator(Generator[TextLinesConfig]):
     def _corpus(self, source: TextSource) -> list[str]:
         assert source.corpus is not None
         return _read_corpus(resolve_path(source.corpus, self.base_dir))
-
-    def _faker(self, locale: str) -> Any:
-        if locale not in self._fakers:
-            from faker import Faker
-
-            self._fakers[locale] = Faker(locale)
-        return self._fakers[locale]
 
 
 def _normalized(weights: Any) -> np.ndarray:

@@ -25,7 +25,7 @@ def test_cached_pools_equal_fresh_ones(tmp_path, monkeypatch):
     first = _pools()  # made by Faker, then written
     files = sorted((tmp_path / "pools").iterdir())
     assert len(files) == len(fresh)
-    monkeypatch.setattr(values.ValuePools, "_faker", _no_faker)
+    monkeypatch.setattr(values.Fakers, "__call__", _no_faker)
     assert _pools() == first == fresh  # read back without Faker
 
 
@@ -65,5 +65,5 @@ def test_the_cache_folder_follows_the_environment(monkeypatch):
     assert values.cache_dir() == Path("/somewhere/synthgen/pools")
 
 
-def _no_faker(self: ValuePools, locale: str) -> None:
+def _no_faker(self: object, locale: str) -> None:
     raise AssertionError(f"Faker asked for {locale}: the cache was not used")
