@@ -81,38 +81,59 @@ def albu(transform: A.BasicTransform, image: np.ndarray, seed: int = 0) -> np.nd
     return out
 
 
+# motion_blur, jpeg and gauss_noise compute exactly what the albumentations transforms they
+# replaced compute (tests/test_imageops.py holds them to the same bytes) without building a
+# transform per image: building one cost more than applying it to a text line, and a worker
+# that needs none of them never imports albumentations (~0.6 s of CPU a process).
+
+
 def motion_blur(image: np.ndarray, length: int, angle: float) -> np.ndarray:
     """Linear motion blur with an odd, symmetric, unshifted kernel: the blur spreads
-    pixels both ways and does not move them, so labels stay where the pixels are."""
-    import albumentations as A  # noqa: N812 (loaded on first use: ~1 s a process)
+    pixels both ways and does not move them, so labels stay where the pixels are
+    (albumentations' MotionBlur with direction 0 and no shift)."""
+    out: np.ndarray = cv2.filter2D(image, -1, _motion_kernel(length, angle))
+    return out
 
-    t = A.MotionBlur(
-        blur_limit=(length, length),
-        angle_range=(angle, angle),
-        direction_range=(0.0, 0.0),
-        allow_shifted=False,
-        p=1.0,
-    )
-    return albu(t, image)
+
+def _motion_kernel(size: int, angle: float) -> np.ndarray:
+    """The line kernel albumentations draws for an odd ``size``, direction 0, no shift."""
+    size = max(3, size + (size % 2 == 0))
+    kernel = np.zeros((size, size), dtype=np.float32)
+    centre, half = size // 2, size // 2
+    rad = np.deg2rad(angle)
+    t = np.linspace(float(-half), float(half), size)
+    x = np.clip(np.round(centre + np.cos(rad) * t), 0, size - 1).astype(int)
+    y = np.clip(np.round(centre + np.sin(rad) * t), 0, size - 1).astype(int)
+    kernel[y, x] = 1
+    return kernel / np.sum(kernel)
 
 
 def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
-    """A JPEG round trip at ``quality`` (RGB in, RGB out)."""
-    import albumentations as A  # noqa: N812
-
-    t = A.ImageCompression(compression_type="jpeg", quality_range=(quality, quality), p=1.0)
-    # albumentations hands RGB straight to cv2.imencode, which reads BGR: swap around it so
-    # the codec computes luma and chroma from the right channels.
-    bgr = np.ascontiguousarray(image[..., ::-1])
-    return np.ascontiguousarray(albu(t, bgr)[..., ::-1])
+    """A JPEG round trip at ``quality`` (RGB in, RGB out; the codec computes luma and
+    chroma from the right channels)."""
+    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    _, data = cv2.imencode(".jpg", bgr, (int(cv2.IMWRITE_JPEG_QUALITY), quality))
+    decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    assert decoded is not None  # OpenCV decodes what it just encoded
+    out: np.ndarray = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+    return out
 
 
 def gauss_noise(image: np.ndarray, std: float, per_channel: bool, seed: int) -> np.ndarray:
-    """Gaussian noise with ``std`` in 0-255 units."""
-    import albumentations as A  # noqa: N812
-
-    frac = std / 255.0  # albumentations takes a fraction of the dtype's max
-    return albu(A.GaussNoise(std_range=(frac, frac), per_channel=per_channel, p=1.0), image, seed)
+    """Gaussian noise with ``std`` in 0-255 units, as albumentations' GaussNoise seeded with
+    ``seed`` draws it: OpenCV's generator, seeded from the numpy one; values add truncated
+    and saturated."""
+    rng = np.random.default_rng(seed)
+    cv2.setRNGSeed(int(rng.integers(0, 2**16)))
+    h, w, c = image.shape
+    channels = c if per_channel else 1
+    sigma = np.full(channels, std / 255.0, np.float32)
+    drawn = np.zeros((h, w, c) if per_channel else (h, w))
+    cv2.randn(dst=drawn, mean=np.zeros(channels, np.float32), stddev=sigma)
+    noise = np.trunc(drawn.astype(np.float32) * 255).astype(np.int16)
+    if not per_channel:
+        noise = noise[..., None]
+    return np.clip(image + noise, 0, 255).astype(np.uint8)
 
 
 def darken(image: np.ndarray, factor: np.ndarray) -> np.ndarray:

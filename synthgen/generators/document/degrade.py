@@ -30,6 +30,9 @@ from synthgen.imageops import (
     Size,
     albu,
     darken,
+    gauss_noise,
+    jpeg,
+    motion_blur,
     warp_ids,
     warp_image,
 )
@@ -360,11 +363,9 @@ def _warp_image(image: np.ndarray, mat: np.ndarray, size: Size, fill: Sequence[i
 
 _albu = albu
 
-# The steps below compute exactly what the albumentations transforms they replaced compute
-# (tests/generators/document/test_degrade_exact.py holds them to the same bytes), without
-# building a transform per page: building one (signature checks, validation) cost more than
-# applying it to a text line, and a worker that needs none of them never imports
-# albumentations (~0.6 s CPU a process).
+# Blur and contrast compute exactly what the albumentations transforms they replaced compute
+# (tests/generators/document/test_degrade_exact.py), without building a transform per page;
+# motion blur, noise and JPEG are imageops' (the same for augment).
 
 
 def _blur(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
@@ -379,48 +380,15 @@ def _blur(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
 
 
 def _motion_blur(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
-    """albumentations' MotionBlur with a centred, symmetric line kernel (imageops.motion_blur)."""
-    out: np.ndarray = cv2.filter2D(image, -1, _motion_kernel(step["length"], step["angle"]))
-    return out
-
-
-def _motion_kernel(size: int, angle: float) -> np.ndarray:
-    """The kernel albumentations draws for an odd ``size``, direction 0, no shift."""
-    size = max(3, size + (size % 2 == 0))
-    kernel = np.zeros((size, size), dtype=np.float32)
-    centre, half = size // 2, size // 2
-    rad = np.deg2rad(angle)
-    t = np.linspace(float(-half), float(half), size)
-    x = np.clip(np.round(centre + np.cos(rad) * t), 0, size - 1).astype(int)
-    y = np.clip(np.round(centre + np.sin(rad) * t), 0, size - 1).astype(int)
-    kernel[y, x] = 1
-    return kernel / np.sum(kernel)
+    return motion_blur(image, step["length"], step["angle"])
 
 
 def _noise(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
-    """albumentations' GaussNoise(std_range=(std/255, std/255)) seeded with ``seed``: OpenCV's
-    generator, seeded from the numpy one, draws the noise; values add truncated, saturated."""
-    rng = np.random.default_rng(step["seed"])
-    cv2.setRNGSeed(int(rng.integers(0, 2**16)))
-    h, w, c = image.shape
-    channels = c if step["per_channel"] else 1
-    std = np.full(channels, step["std"] / 255.0, np.float32)
-    drawn = np.zeros((h, w, c) if step["per_channel"] else (h, w))
-    cv2.randn(dst=drawn, mean=np.zeros(channels, np.float32), stddev=std)
-    noise = np.trunc(drawn.astype(np.float32) * 255).astype(np.int16)
-    if not step["per_channel"]:
-        noise = noise[..., None]
-    return np.clip(image + noise, 0, 255).astype(np.uint8)
+    return gauss_noise(image, step["std"], step["per_channel"], step["seed"])
 
 
 def _jpeg(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
-    """A JPEG round trip at the step's quality (imageops.jpeg: RGB in, RGB out)."""
-    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    _, data = cv2.imencode(".jpg", bgr, (int(cv2.IMWRITE_JPEG_QUALITY), step["quality"]))
-    decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-    assert decoded is not None  # OpenCV decodes what it just encoded
-    out: np.ndarray = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
-    return out
+    return jpeg(image, step["quality"])
 
 
 def _contrast(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:

@@ -1,5 +1,6 @@
 """The photometric steps that no longer build albumentations transforms give the bytes those
-transforms give, for random images, shapes and parameters."""
+transforms give, for random images, shapes and parameters (motion blur, noise and JPEG are
+imageops', which augment uses too)."""
 
 from typing import Any
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from synthgen.generators.document.degrade import _PHOTOMETRIC, rounded
-from synthgen.imageops import albu, gauss_noise, jpeg, motion_blur
+from synthgen.imageops import albu
 
 
 def _reference(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
@@ -18,11 +19,22 @@ def _reference(image: np.ndarray, step: dict[str, Any]) -> np.ndarray:
         s = step["sigma"]
         return albu(A.GaussianBlur(blur_limit=0, sigma_limit=(s, s), p=1.0), image)
     if op == "motion_blur":
-        return motion_blur(image, step["length"], step["angle"])
+        n, a = step["length"], step["angle"]
+        t = A.MotionBlur(
+            blur_limit=(n, n), angle_range=(a, a), direction_range=(0.0, 0.0),
+            allow_shifted=False, p=1.0,
+        )  # fmt: skip
+        return albu(t, image)
     if op == "noise":
-        return gauss_noise(image, step["std"], step["per_channel"], step["seed"])
+        frac = step["std"] / 255.0  # albumentations takes a fraction of the dtype's max
+        t = A.GaussNoise(std_range=(frac, frac), per_channel=step["per_channel"], p=1.0)
+        return albu(t, image, step["seed"])
     if op == "jpeg":
-        return jpeg(image, step["quality"])
+        q = step["quality"]
+        t = A.ImageCompression(compression_type="jpeg", quality_range=(q, q), p=1.0)
+        # albumentations hands RGB straight to cv2.imencode, which reads BGR: swap around it.
+        bgr = np.ascontiguousarray(image[..., ::-1])
+        return np.ascontiguousarray(albu(t, bgr)[..., ::-1])
     c = step["factor"]
     b = (1.0 - c) * 128.0 / 255.0 + step["brightness"]
     t = A.RandomBrightnessContrast(
