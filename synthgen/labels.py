@@ -220,11 +220,12 @@ def _seal(sample: Sample, inst: Instance, window: tuple[int, int, int, int]) -> 
     imap = sample.instance_map
     digest = hashlib.blake2b(digest_size=16)
     digest.update(repr((imap.shape, imap.dtype.str, window, inst.amodal_origin)).encode())
-    digest.update(np.ascontiguousarray(imap[y0:y1, x0:x1]).tobytes())
+    # The arrays' buffers go in directly: the same bytes as tobytes() without a copy.
+    digest.update(np.ascontiguousarray(imap[y0:y1, x0:x1]))
     for array in (inst.amodal_mask, inst.keypoints):
         if array is not None:
             digest.update(repr(array.shape).encode())
-            digest.update(np.ascontiguousarray(array).tobytes())
+            digest.update(np.ascontiguousarray(array))
     return digest.digest()
 
 
