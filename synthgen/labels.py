@@ -221,11 +221,11 @@ def _seal(sample: Sample, inst: Instance, window: tuple[int, int, int, int]) -> 
     digest = hashlib.blake2b(digest_size=16)
     digest.update(repr((imap.shape, imap.dtype.str, window, inst.amodal_origin)).encode())
     # The arrays' buffers go in directly: the same bytes as tobytes() without a copy.
-    digest.update(np.ascontiguousarray(imap[y0:y1, x0:x1]))
+    digest.update(np.ascontiguousarray(imap[y0:y1, x0:x1]).data)
     for array in (inst.amodal_mask, inst.keypoints):
         if array is not None:
             digest.update(repr(array.shape).encode())
-            digest.update(np.ascontiguousarray(array))
+            digest.update(np.ascontiguousarray(array).data)
     return digest.digest()
 
 

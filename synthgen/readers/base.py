@@ -390,7 +390,7 @@ def _own_mask(
         x, y, w, h = (int(v) for v in coco_mask.toBbox(rle))
         if w > 0 and h > 0:
             full = coco_mask.decode(rle)
-            return full[y : y + h, x : x + w].astype(bool), (x, y), False
+            return full[y : y + h, x : x + w].astype(bool, order="C"), (x, y), False
     # No outline, or one that covers no pixel centre (a sliver): the box stands for it.
     x0, y0, x1, y1 = round_out(xyxy(obj.bbox_xywh), height, width)
     return np.ones((y1 - y0, x1 - x0), dtype=bool), (x0, y0), True
@@ -413,7 +413,10 @@ def _polygons_mask(
     x, y, w, h = (int(v) for v in coco_mask.toBbox(rle))
     if w <= 0 or h <= 0:
         return None, (0, 0)
-    return coco_mask.decode(rle)[y : y + h, x : x + w].astype(bool), (x0 + x, y0 + y)
+    # pycocotools decodes column-major: the patch is made row-major once here, not copied
+    # for OpenCV by every warp of every copy of the image.
+    patch = coco_mask.decode(rle)[y : y + h, x : x + w].astype(bool, order="C")
+    return patch, (x0 + x, y0 + y)
 
 
 def _window(
