@@ -220,11 +220,12 @@ def _seal(sample: Sample, inst: Instance, window: tuple[int, int, int, int]) -> 
     imap = sample.instance_map
     digest = hashlib.blake2b(digest_size=16)
     digest.update(repr((imap.shape, imap.dtype.str, window, inst.amodal_origin)).encode())
-    digest.update(np.ascontiguousarray(imap[y0:y1, x0:x1]).tobytes())
+    # The arrays' buffers go in directly: the same bytes as tobytes() without a copy.
+    digest.update(np.ascontiguousarray(imap[y0:y1, x0:x1]).data)
     for array in (inst.amodal_mask, inst.keypoints):
         if array is not None:
             digest.update(repr(array.shape).encode())
-            digest.update(np.ascontiguousarray(array).tobytes())
+            digest.update(np.ascontiguousarray(array).data)
     return digest.digest()
 
 
@@ -295,6 +296,9 @@ def keypoint_visibility(
     or when another object covers it; absent when undefined or outside the image.
     """
     assert inst.keypoints is not None
+    depth_test = inst.keypoint_depth is not None and sample.depth is not None
+    if len(inst.keypoints) <= _FEW and not depth_test:
+        return _few_keypoint_flags(sample, inst, visible, origin)
     imap = sample.instance_map
     height, width = imap.shape
     x, y = inst.keypoints[:, 0], inst.keypoints[:, 1]
@@ -303,7 +307,8 @@ def keypoint_visibility(
     if not inside.any():
         return out
     px, py = x[inside].astype(np.intp), y[inside].astype(np.intp)
-    if inst.keypoint_depth is not None and sample.depth is not None:
+    if depth_test:
+        assert inst.keypoint_depth is not None and sample.depth is not None
         flags = _depth_test(sample.depth, inst.keypoint_depth[inside], px, py)
         out[inside] = np.stack([x[inside], y[inside], flags], 1)
         return out
@@ -318,6 +323,35 @@ def keypoint_visibility(
     out[inside] = np.stack(
         [x[inside], y[inside], np.where(own | ~hidden, KP_VISIBLE, KP_OCCLUDED)], 1
     )
+    return out
+
+
+# Up to this many keypoints an object's flags are decided one keypoint at a time in plain
+# Python: numpy's fixed cost per call on arrays of 5 (a quickstart sign) costs 4x more.
+_FEW = 8
+
+
+def _few_keypoint_flags(
+    sample: Sample, inst: Instance, visible: np.ndarray, origin: tuple[int, int]
+) -> np.ndarray:
+    """:func:`keypoint_visibility` without depth, one keypoint at a time (same flags)."""
+    assert inst.keypoints is not None
+    imap = sample.instance_map
+    height, width = imap.shape
+    out = np.zeros((len(inst.keypoints), 3), dtype=np.float64)
+    for k, (x, y) in enumerate(inst.keypoints.tolist()):
+        if not (0 <= x < width and 0 <= y < height):  # also false for NaN and inf
+            continue
+        px, py = int(x), int(y)
+        if _near_one(visible, origin, px, py):
+            flag = KP_VISIBLE
+        else:
+            cover = int(imap[py, px])
+            hidden = (cover != 0 and cover != inst.id) or (
+                inst.amodal_mask is None or _near_one(inst.amodal_mask, inst.amodal_origin, px, py)
+            )
+            flag = KP_OCCLUDED if hidden else KP_VISIBLE
+        out[k] = x, y, flag
     return out
 
 
@@ -353,7 +387,15 @@ def _near(mask: np.ndarray, origin: tuple[int, int], px: np.ndarray, py: np.ndar
         hit: np.ndarray = (mask[np.where(ok, ys, 0), np.where(ok, xs, 0)] & ok).any(axis=1)
         return hit
     near = np.zeros(len(ys), dtype=bool)
-    for k, (y, x) in enumerate(zip(ys.tolist(), xs.tolist(), strict=True)):
-        if -1 <= y <= h and -1 <= x <= w:
-            near[k] = np.count_nonzero(mask[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2]) > 0
+    for k, (y, x) in enumerate(zip(py.tolist(), px.tolist(), strict=True)):
+        near[k] = _near_one(mask, origin, x, y)
     return near
+
+
+def _near_one(mask: np.ndarray, origin: tuple[int, int], px: int, py: int) -> bool:
+    """:func:`_near` of one pixel."""
+    h, w = mask.shape
+    y, x = py - origin[1], px - origin[0]
+    if not (-1 <= y <= h and -1 <= x <= w):
+        return False
+    return bool(np.count_nonzero(mask[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2]))

@@ -126,3 +126,20 @@ def test_cv_matrix_keeps_pixel_centres_aligned():
 def test_transform_points_is_projective():
     m = np.array([[2, 0, 1], [0, 2, 3], [0, 0, 1]], float)
     assert np.allclose(transform_points(m, np.array([[0.5, 0.5]])), [[2, 4]])
+
+
+def test_bbox_of_bool_masks_and_views_matches_the_numpy_reductions():
+    # bbox_xyxy takes OpenCV's boundingRect for bool masks: the same box as numpy's
+    # reductions for patches, strided views, single pixels and empty masks.
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        h, w = (int(v) for v in rng.integers(1, 40, 2))
+        mask = rng.random((h, w)) < rng.choice([0.0, 0.002, 0.05, 0.5])
+        for view in (mask, mask[1:, 2:], mask[::2], np.asfortranarray(mask)):
+            rows, cols = np.flatnonzero(view.any(axis=1)), np.flatnonzero(view.any(axis=0))
+            expected = (
+                (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+                if rows.size
+                else None
+            )
+            assert bbox_xyxy(view) == expected

@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from synthgen.imageops import warp_array
+from synthgen.imageops import warp_array, warp_image
 
 
 def _affine(rng: np.random.Generator, w: int, h: int, kind: str) -> np.ndarray:
@@ -54,3 +54,26 @@ def test_affine_warp_samples_as_the_perspective_warp(kind):
             )
             got = warp_array(src, mat, size, flags, fill)
             assert np.array_equal(got, expected), (kind, src.dtype)
+
+
+@pytest.mark.parametrize("kind", ["rotate", "scale", "general", "perspective"])
+def test_image_warp_through_rgba_gives_the_rgb_warp_bytes(kind):
+    # warp_image pads RGB to RGBA for OpenCV's 4-channel vector path: every channel must
+    # come out as the plain 3-channel warp makes it, fill included.
+    rng = np.random.default_rng(11)
+    for h, w in [(97, 131), (5, 7), (480, 640)]:
+        image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        for _ in range(10 if h < 400 else 2):
+            if kind == "perspective":
+                src = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
+                dst = src + rng.uniform(-0.2, 0.2, (4, 2)).astype(np.float32) * [w, h]
+                mat = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+            else:
+                mat = _affine(rng, w, h, kind)
+            size = (int(rng.integers(w // 2, 2 * w)), int(rng.integers(h // 2, 2 * h)))
+            fill = tuple(int(v) for v in rng.integers(0, 256, 3))
+            expected = cv2.warpPerspective(
+                image, mat, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                borderValue=tuple(float(v) for v in fill),
+            )  # fmt: skip
+            assert np.array_equal(warp_image(image, mat, size, fill), expected), (kind, h, w)

@@ -142,3 +142,32 @@ def test_keypoint_neighbourhood_matches_a_dilated_mask():
         )
         expected = big[py + 10, px + 10] > 0
         assert np.array_equal(_near(mask, origin, px, py), expected)
+
+
+def test_few_keypoints_get_the_flags_of_the_vectorized_path(monkeypatch):
+    # Up to 8 keypoints are flagged one at a time in plain Python; the flags must be the
+    # numpy path's: keypoints inside, outside, on pixel edges, covered and undefined.
+    import synthgen.labels as labels
+
+    def vectorized(sample, inst, visible):
+        monkeypatch.setattr(labels, "_FEW", 0)
+        out = labels.keypoint_visibility(sample, inst, visible, (2, 1))
+        monkeypatch.setattr(labels, "_FEW", 8)
+        return out
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        imap = np.zeros((20, 24), np.uint16)
+        imap[2:15, 3:18] = 1
+        y, x = (int(v) for v in rng.integers(0, 18, 2))
+        imap[y : y + 6, x : x + 8] = 2
+        kps = rng.uniform(-3, 27, (int(rng.integers(1, 9)), 2))
+        edges = rng.random(len(kps)) < 0.3  # on pixel edges
+        kps[edges] = np.round(kps[edges])
+        kps[rng.random(len(kps)) < 0.2] = np.nan
+        amodal = None if rng.random() < 0.3 else rng.random((14, 16)) < 0.8
+        inst = Instance(1, "a", amodal_mask=amodal, amodal_origin=(2, 1), keypoints=kps)
+        sample = sample_with(imap, [inst, Instance(2, "b")])
+        visible = imap[1:16, 2:19] == 1
+        few = labels.keypoint_visibility(sample, inst, visible, (2, 1))
+        assert np.array_equal(few, vectorized(sample, inst, visible), equal_nan=True)

@@ -36,7 +36,6 @@ from pydantic import Field
 
 from synthgen.augment.base import Step, rounded
 from synthgen.config import FloatRange, StrictModel, within
-from synthgen.generators.composite.paste import MASK_THRESHOLD, bleed, feather, poisson_paste
 from synthgen.sample import MAX_INSTANCES, Instance, Sample
 
 Blend = Literal["none", "gaussian", "poisson"]
@@ -108,6 +107,8 @@ def paste_mask(donor_mask: np.ndarray, step: Step) -> np.ndarray:
     """The pasted instance's label mask, (h, w) at the step's size: the donor's mask
     resized (nearest: it stays binary), mirrored, and for ``gaussian`` where the feathered
     alpha is at least one half."""
+    from synthgen.generators.composite.paste import MASK_THRESHOLD, feather
+
     pw, ph = step["size"]
     mask = cv2.resize(donor_mask.astype(np.uint8), (pw, ph), interpolation=cv2.INTER_NEAREST)
     if step["flip"]:
@@ -205,6 +206,9 @@ def apply_pastes(
     >>> int(out.instance_map.sum()), int(out.image[3, 3, 0])
     (4, 9)
     """
+    # Here, not at the top: a run without copy-paste never loads the composite generator.
+    from synthgen.generators.composite.paste import feather, poisson_paste
+
     image, imap = sample.image.copy(), sample.instance_map.copy()
     depth = None if sample.depth is None else sample.depth.copy()
     instances = list(sample.instances)
@@ -251,6 +255,8 @@ def apply_pastes(
 def _donor_colour(mask: np.ndarray, pixels: np.ndarray, step: Step) -> np.ndarray:
     """The donor's pixels at the paste's size, its edge colour bled past the mask (blends
     that read beyond the mask then see the object, not the donor's old background)."""
+    from synthgen.generators.composite.paste import bleed
+
     rgba = np.dstack([pixels, mask.astype(np.uint8) * 255])
     if step["blend"]["mode"] != "none":
         rgba = bleed(rgba)

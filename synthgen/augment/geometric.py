@@ -430,13 +430,13 @@ def _warp_mask(
           [ox - 0.5, oy + ph - 0.5]]],
         np.float64,
     )  # fmt: skip
-    x, y = cv2.perspectiveTransform(box, mat)[0].T
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+    x, y = cv2.perspectiveTransform(box, mat)[0].T.tolist()  # plain floats: fast
+    if not all(map(math.isfinite, x + y)):
         return None, (0, 0)
     # Off-image parts are kept up to one image size beyond each border (enough for
     # truncation; a perspective can throw a far corner arbitrarily far).
-    x0, x1 = max(math.floor(x.min() + 0.5) - 1, -w), min(math.ceil(x.max() + 0.5) + 1, 2 * w)
-    y0, y1 = max(math.floor(y.min() + 0.5) - 1, -h), min(math.ceil(y.max() + 0.5) + 1, 2 * h)
+    x0, x1 = max(math.floor(min(x) + 0.5) - 1, -w), min(math.ceil(max(x) + 0.5) + 1, 2 * w)
+    y0, y1 = max(math.floor(min(y) + 0.5) - 1, -h), min(math.ceil(max(y) + 0.5) + 1, 2 * h)
     if x1 <= x0 or y1 <= y0:
         return None, (0, 0)
     shift = np.array([[1.0, 0, -x0], [0, 1.0, -y0], [0, 0, 1.0]])

@@ -390,7 +390,7 @@ def _own_mask(
         x, y, w, h = (int(v) for v in coco_mask.toBbox(rle))
         if w > 0 and h > 0:
             full = coco_mask.decode(rle)
-            return full[y : y + h, x : x + w].astype(bool), (x, y), False
+            return full[y : y + h, x : x + w].astype(bool, order="C"), (x, y), False
     # No outline, or one that covers no pixel centre (a sliver): the box stands for it.
     x0, y0, x1, y1 = round_out(xyxy(obj.bbox_xywh), height, width)
     return np.ones((y1 - y0, x1 - x0), dtype=bool), (x0, y0), True
@@ -413,7 +413,10 @@ def _polygons_mask(
     x, y, w, h = (int(v) for v in coco_mask.toBbox(rle))
     if w <= 0 or h <= 0:
         return None, (0, 0)
-    return coco_mask.decode(rle)[y : y + h, x : x + w].astype(bool), (x0 + x, y0 + y)
+    # pycocotools decodes column-major: the patch is made row-major once here, not copied
+    # for OpenCV by every warp of every copy of the image.
+    patch = coco_mask.decode(rle)[y : y + h, x : x + w].astype(bool, order="C")
+    return patch, (x0 + x, y0 + y)
 
 
 def _window(
@@ -430,18 +433,25 @@ def _window(
     no vertex repeated. The window reaches the image border wherever a polygon does (where
     pycocotools clips) and keeps a margin of 2 pixels elsewhere.
     """
-    pts = np.concatenate(polygons).reshape(-1, 2)
-    ends = np.cumsum([len(p) // 2 for p in polygons])
-    after = np.arange(1, len(pts) + 1)
-    after[ends - 1] = np.r_[0, ends[:-1]]  # each polygon's last vertex joins its first
-    step = pts[after] - pts
+    if len(polygons) == 1:  # the common case, without the joins (numpy calls dominate)
+        pts = polygons[0].reshape(-1, 2)
+        step = np.empty_like(pts)
+        np.subtract(pts[1:], pts[:-1], out=step[:-1])
+        np.subtract(pts[0], pts[-1], out=step[-1])  # the last vertex joins the first
+    else:
+        pts = np.concatenate(polygons).reshape(-1, 2)
+        ends = np.cumsum([len(p) // 2 for p in polygons])
+        after = np.arange(1, len(pts) + 1)
+        after[ends - 1] = np.r_[0, ends[:-1]]  # each polygon's last vertex joins its first
+        step = pts[after] - pts
+    # Whole-pixel vertices, and each step along exactly one axis.
     if not (np.array_equal(pts, np.round(pts)) and np.all((step == 0).sum(axis=1) == 1)):
         return None
-    x_all, y_all = pts[:, 0], pts[:, 1]
-    x0 = min(max(int(x_all.min()) - 2, 0), width)
-    y0 = min(max(int(y_all.min()) - 2, 0), height)
-    x1 = max(min(int(x_all.max()) + 3, width), x0)
-    y1 = max(min(int(y_all.max()) + 3, height), y0)
+    (x_min, y_min), (x_max, y_max) = pts.min(axis=0).tolist(), pts.max(axis=0).tolist()
+    x0 = min(max(int(x_min) - 2, 0), width)
+    y0 = min(max(int(y_min) - 2, 0), height)
+    x1 = max(min(int(x_max) + 3, width), x0)
+    y1 = max(min(int(y_max) + 3, height), y0)
     if x1 <= x0 or y1 <= y0:
         return None
     return x0, y0, x1, y1

@@ -124,3 +124,31 @@ def test_parse_profiles_keeps_order_and_values():
     ]
     with pytest.raises(OptionError, match="--profile: name one or more"):
         parse_profiles(" , ")
+
+
+def test_an_augment_worker_imports_no_other_generator_nor_the_engine():
+    # A spawned worker imports the executor, the augment generator and its writers: the
+    # engine (tqdm, quotas), the document and composite generators load only when used
+    # (each costs a worker process ~0.05-0.1 s of CPU at start-up).
+    import os
+    import subprocess
+    import sys
+
+    import synthgen
+
+    heavy = (
+        "tqdm",
+        "synthgen.run.engine",
+        "synthgen.generators.document.generator",
+        "synthgen.generators.composite.generator",
+    )
+    code = (
+        "import sys, synthgen.run.executor, synthgen.augment.generator, synthgen.writers.coco; "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    root = str(Path(synthgen.__file__).parents[1])  # this checkout, whatever is installed
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.strip() == ""
