@@ -9,8 +9,10 @@ for local time), so sample i still depends only on (recipe, seed, i).
 
 from __future__ import annotations
 
+import sys
 from contextlib import AbstractContextManager
 from datetime import datetime, timezone, tzinfo
+from functools import cache
 from typing import Any
 
 
@@ -28,9 +30,23 @@ REFERENCE_TIME = datetime(2025, 1, 1, 12, 0, tzinfo=_utc())
 
 def stopped_clock() -> AbstractContextManager[Any]:
     """While inside, ``datetime.now()``, ``date.today()`` and ``time.time()`` return
-    ``REFERENCE_TIME``."""
-    import time_machine
+    ``REFERENCE_TIME``. (One object for the process: a ``travel`` can be entered again
+    and again, nested too, and making one parses the time each time.)"""
+    return _travel()
 
+
+@cache
+def _travel() -> Any:
+    # time_machine imports pytest for its fixture when it can: 0.17 s of a worker's start
+    # for nothing, unless pytest is already in (then its plugin has the fixture anyway).
+    blocked = "pytest" not in sys.modules
+    if blocked:
+        sys.modules["pytest"] = None  # type: ignore[assignment]  # import pytest: ImportError
+    try:
+        import time_machine
+    finally:
+        if blocked:
+            del sys.modules["pytest"]
     return time_machine.travel(REFERENCE_TIME, tick=False)
 
 
