@@ -9,7 +9,6 @@ for local time), so sample i still depends only on (recipe, seed, i).
 
 from __future__ import annotations
 
-import sys
 from contextlib import AbstractContextManager
 from datetime import datetime, timezone, tzinfo
 from functools import cache
@@ -37,16 +36,8 @@ def stopped_clock() -> AbstractContextManager[Any]:
 
 @cache
 def _travel() -> Any:
-    # time_machine imports pytest for its fixture when it can: 0.17 s of a worker's start
-    # for nothing, unless pytest is already in (then its plugin has the fixture anyway).
-    blocked = "pytest" not in sys.modules
-    if blocked:
-        sys.modules["pytest"] = None  # type: ignore[assignment]  # import pytest: ImportError
-    try:
-        import time_machine
-    finally:
-        if blocked:
-            del sys.modules["pytest"]
+    import time_machine  # here: only the Faker-using generators need it
+
     return time_machine.travel(REFERENCE_TIME, tick=False)
 
 

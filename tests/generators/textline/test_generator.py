@@ -257,3 +257,17 @@ def test_background_images_are_cropped_behind_the_text(tmp_path):
     (folder / "notes.txt").write_text("not an image")
     with pytest.raises(AssetError, match="no background images"):
         build_recipe(data, base_dir=tmp_path).generator()
+
+
+@pytest.mark.parametrize("weights", [[2, 1, 1, 1, 1], [0, 1, 0, 3], [0.1, 0.2, 0.7], [1]])
+def test_weighted_choice_draws_what_rng_choice_draws(weights):
+    # Plans (locale, text source) must not change with the faster draw: same index, same
+    # rng state after.
+    from synthgen.generators.textline.generator import _cdf, _choice
+
+    w = np.array(weights, float)
+    cdf = _cdf(weights)
+    for seed in range(2000):
+        ours, numpy_s = np.random.default_rng([7, seed]), np.random.default_rng([7, seed])
+        assert _choice(ours, cdf) == numpy_s.choice(len(w), p=w / w.sum())
+        assert ours.random() == numpy_s.random()
