@@ -83,8 +83,11 @@ def test_uniforms_reach_opengl_only_when_their_value_changes(monkeypatch):
 
 
 def test_tuned_renderer_gives_stock_pyrenders_frame(monkeypatch):
-    # The speed-ups replace private pyrender methods; a frame must come out bit for bit
-    # as stock pyrender (what another pyrender release falls back to) renders it.
+    # The speed-ups replace private pyrender methods; a frame must come out as stock
+    # pyrender (what another pyrender release falls back to) renders it: colour and ids
+    # bit for bit. Depth comes from the id pass drawn single-sampled instead of into
+    # pyrender's multisampled buffer with multisampling off: Mesa interpolates it with
+    # other rounding there, a few steps of the 24-bit depth buffer (here under 0.02 mm).
     import trimesh
 
     from synthgen.generators.scene3d import render
@@ -119,4 +122,8 @@ def test_tuned_renderer_gives_stock_pyrenders_frame(monkeypatch):
     for name in ("rgba", "depth", "instances"):
         a, b = getattr(tuned_frame, name), getattr(stock, name)
         assert a.dtype == b.dtype and a.flags.c_contiguous and b.flags.c_contiguous, name
-        assert np.array_equal(a, b), name
+        if name == "depth":
+            assert np.array_equal(a > 0, b > 0)
+            assert np.abs(a - b).max() < 2e-5
+        else:
+            assert np.array_equal(a, b), name
