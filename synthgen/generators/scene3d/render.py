@@ -68,7 +68,7 @@ _TUNED_FOR = "0.1.45"
 class Renderer:
     """Renders frames of one size with pyrender; create one per process and reuse it."""
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, width: int, height: int, antialias: bool = True) -> None:
         try:
             import pyrender
 
@@ -79,8 +79,15 @@ class Renderer:
         self._scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 0.0])
         self._light_node = _ranked_node_type(pyrender.Node)
         if pyrender.__version__ == _TUNED_FOR:
-            _read_only_what_is_used(self._renderer, width, height)
+            _read_only_what_is_used(self._renderer, width, height, antialias)
             _cache_uniform_locations(self._renderer)
+        elif not antialias:
+            self.close()
+            raise RenderError(
+                f"image.antialias: false needs pyrender {_TUNED_FOR} (installed: "
+                f"{pyrender.__version__}); set antialias: true, or pip install "
+                f"pyrender=={_TUNED_FOR}"
+            )
         # Mesh nodes stay in the scene, hidden when a frame does not use them: pyrender
         # frees the GPU copy of any mesh that leaves the scene, and uploads it again later.
         self._nodes: dict[str, list[Any]] = {}
@@ -190,18 +197,18 @@ def _ranked_node_type(node_type: type) -> Any:
     return RankedNode
 
 
-def _read_only_what_is_used(offscreen: Any, width: int, height: int) -> None:
-    """Makes ``offscreen`` draw the id pass single-sampled and read back only what a
-    frame uses.
+def _read_only_what_is_used(offscreen: Any, width: int, height: int, antialias: bool) -> None:
+    """Makes ``offscreen`` draw single-sampled what is not antialiased, and read back
+    only what a frame uses.
 
     pyrender draws every pass into its 4x multisampled framebuffer, resolves colour and
     depth out of it and reads both back, converting depth to metres through masks. The
     id pass runs with multisampling off, so each of its pixels holds one value (that of
     the pixel centre) in all four samples: drawn straight into the single-sampled
     framebuffer, it is the same image without clearing and resolving four samples (a
-    third of that pass on Mesa). The colour pass's depth is not used: its resolve, read
-    and conversion are skipped. The id pass's depth is converted in one expression; the
-    values are pyrender's, bit for bit.
+    third of that pass on Mesa). Without antialiasing the colour pass goes there too.
+    The colour pass's depth is not used: its resolve, read and conversion are skipped.
+    The id pass's depth is converted in one expression, as pyrender converts it.
     """
     from OpenGL import GL
     from pyrender.constants import RenderFlags
@@ -209,13 +216,16 @@ def _read_only_what_is_used(offscreen: Any, width: int, height: int) -> None:
     renderer = offscreen._renderer
     configure = renderer._configure_forward_pass_viewport
 
+    def single(flags: int) -> bool:
+        return bool(flags & RenderFlags.SEG) or not antialias
+
     def bind(flags: int) -> None:
         configure(flags)
-        if flags & RenderFlags.SEG:
+        if single(flags):
             GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, renderer._main_fb)
 
     def read(scene: Any, flags: int) -> tuple[np.ndarray, np.ndarray | None]:
-        if not flags & RenderFlags.SEG:
+        if not single(flags):
             GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, renderer._main_fb_ms)
             GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, renderer._main_fb)
             GL.glBlitFramebuffer(
