@@ -78,9 +78,11 @@ class Renderer:
             raise RenderError(f"{INSTALL_HINT} ({type(err).__name__}: {err})") from None
         self._scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 0.0])
         self._light_node = _ranked_node_type(pyrender.Node)
+        self._poses: dict[Any, np.ndarray] = {}
         if pyrender.__version__ == _TUNED_FOR:
             _read_only_what_is_used(self._renderer, width, height, antialias)
             _cache_uniform_locations(self._renderer)
+            _skip_repeated_work(self._renderer, self._scene, self._poses)
         elif not antialias:
             self.close()
             raise RenderError(
@@ -131,6 +133,7 @@ class Renderer:
         for key, pool in self._nodes.items():
             for k, node in enumerate(pool):
                 node.mesh.is_visible = k < used.get(key, 0)
+        self._poses.clear()  # the scene is set: from here on its poses hold for the frame
         # The colour pass is multisampled: its depth comes from one sample off the pixel
         # centre (0.5 mm off on a slanted face at 1 m; edge pixels disagree with the ids),
         # so it is not read back. The id pass is single-sampled, so its ids and depth both
@@ -259,6 +262,49 @@ def _metres(window: np.ndarray, near: float, far: float) -> np.ndarray:
     ndc = 2.0 * window - 1.0
     metres = (2.0 * near * far) / (far + near - ndc * (far - near))
     return np.where(window == 1.0, np.float32(0.0), metres)
+
+
+def _skip_repeated_work(offscreen: Any, scene: Any, poses: dict[Any, np.ndarray]) -> None:
+    """Makes ``offscreen`` compute once per frame what pyrender computes per mesh.
+
+    pyrender walks the scene graph for a node's world pose at every use (the camera's
+    for every mesh of both passes), sorts all mesh nodes by distance, hidden ones
+    included, and counts the lights a shader may take for every mesh. Here a pose is
+    kept in ``poses`` (emptied by ``render`` once the frame's scene is set; read-only, so
+    a caller cannot change a shared copy), hidden nodes are left out before sorting
+    (the stable sort keeps the visible ones' order) and the light count is kept per
+    pass kind. The values are pyrender's own.
+    """
+    get_pose = scene.get_pose
+    count_lights = offscreen._renderer._compute_max_n_lights
+    counts: dict[int, list[int]] = {}
+
+    def pose(node: Any) -> np.ndarray:
+        held = poses.get(node)
+        if held is None:
+            held = poses[node] = get_pose(node)
+            held.setflags(write=False)
+        return held
+
+    def sorted_mesh_nodes(scene: Any) -> list[Any]:
+        camera = scene.get_pose(scene.main_camera_node)[:3, 3]
+        shown = [n for n in scene.mesh_nodes if n.mesh.is_visible]
+
+        def farthest_first(node: Any) -> Any:
+            return -np.linalg.norm(scene.get_pose(node)[:3, 3] - camera)
+
+        solid = sorted((n for n in shown if not n.mesh.is_transparent), key=farthest_first)
+        clear = sorted((n for n in shown if n.mesh.is_transparent), key=farthest_first)
+        return solid + clear
+
+    def max_n_lights(flags: int) -> list[int]:
+        if flags not in counts:
+            counts[flags] = count_lights(flags)
+        return list(counts[flags])
+
+    scene.get_pose = pose
+    offscreen._renderer._sorted_mesh_nodes = sorted_mesh_nodes
+    offscreen._renderer._compute_max_n_lights = max_n_lights
 
 
 def _cache_uniform_locations(offscreen: Any) -> None:
