@@ -17,7 +17,7 @@ class ImageSize(StrictModel):
     antialias: bool = Field(
         True,
         description="4x multisampled edges; false draws each pixel from its centre, as "
-        "the masks are (a fifth less CPU time per frame on Mesa's software renderer)",
+        "the masks are (a fifth to a third less CPU time a frame on Mesa's software renderer)",
     )
 
     @model_serializer(mode="wrap")
