@@ -3,13 +3,16 @@
     python benchmarks/scene3d.py                      # 640x480, 10 objects, 1 and 2 workers
     python benchmarks/scene3d.py --num 400 --format coco,depth,masks,bop
     python benchmarks/scene3d.py --objects primitives   # the issue's "10 simple meshes"
+    python benchmarks/scene3d.py --no-antialias         # synthgen's frames single-sampled
 
 synthgen runs through the real engine: plan (stable poses, drop without interpenetration),
 RGB + depth + instance render, amodal masks, labels (boxes, visibility, 3D boxes, poses,
 keypoints), the writers, the manifest. The baseline renders the same scenes with pyrender
 directly, as the issue defines it: one RGB+depth render and one SEG render per frame,
 meshes uploaded once, nothing else (no labels, no files). The ratio synthgen / baseline is
-the figure that travels between machines.
+the figure that travels between machines. With --no-antialias synthgen draws its colour
+pass single-sampled (the recipe's image.antialias: false); the baseline stays as the issue
+defines it, multisampled like pyrender's default.
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ from synthgen.recipe import build_recipe
 WIDTH, HEIGHT, OBJECTS = 640, 480, 10
 
 
-def recipe(formats: list[str], objects: str) -> dict:
+def recipe(formats: list[str], objects: str, antialias: bool = True) -> dict:
+    image = {"width": WIDTH, "height": HEIGHT} | ({} if antialias else {"antialias": False})
     return {
         "seed": 0,
         "generator": {
             "kind": "scene3d",
-            "image": {"width": WIDTH, "height": HEIGHT},
+            "image": image,
             "objects": {"source": {"builtin": objects}, "count": [OBJECTS, OBJECTS]},
             "support": {"kind": "table", "size": [0.7, 0.5]},
             "camera": {"distance": [0.8, 1.1]},
@@ -43,8 +47,10 @@ def recipe(formats: list[str], objects: str) -> dict:
     }
 
 
-def bench_synthgen(num: int, workers: int, formats: list[str], objects: str) -> dict:
-    loaded = build_recipe(recipe(formats, objects) | {"num": num}, base_dir=Path.cwd())
+def bench_synthgen(
+    num: int, workers: int, formats: list[str], objects: str, antialias: bool
+) -> dict:
+    loaded = build_recipe(recipe(formats, objects, antialias) | {"num": num}, base_dir=Path.cwd())
     return time_generate(loaded, workers)
 
 
@@ -161,19 +167,26 @@ def main() -> None:
         default="kitchen",
         help="kitchen: 1,000-2,800-face models; primitives: 12-768-face solids",
     )
+    parser.add_argument(
+        "--no-antialias",
+        dest="antialias",
+        action="store_false",
+        help="synthgen's recipe sets image.antialias: false (the baseline is unchanged)",
+    )
     args = parser.parse_args()
     formats = args.format.split(",")
     plans = _plans(args.num, args.objects)
     print(
         f"{WIDTH}x{HEIGHT}, {OBJECTS} {args.objects} objects on a table, formats {args.format}, "
         f"{args.num} frames, {os.cpu_count()} cores, renderer: {_renderer_name()}"
+        + ("" if args.antialias else "; synthgen without antialiasing")
     )
     print(
         f"{'workers':>7}  {'synthgen fps':>12}  {'baseline fps':>12}  {'ratio':>5}  "
         f"{'peak RSS MB':>11}"
     )
     for workers in args.workers:
-        ours = bench_synthgen(args.num, workers, formats, args.objects)
+        ours = bench_synthgen(args.num, workers, formats, args.objects, args.antialias)
         base = bench_baseline(plans, workers, args.objects)
         print(
             f"{workers:>7}  {ours['rate']:>12.1f}  {base['rate']:>12.1f}  "

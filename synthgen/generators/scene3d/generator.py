@@ -318,7 +318,7 @@ class Scene3DGenerator(Generator[Scene3DConfig]):
         if self._renderer is None:
             from synthgen.generators.scene3d.render import Renderer
 
-            self._renderer = Renderer(*size)
+            self._renderer = Renderer(*size, antialias=self.config.image.antialias)
         return self._renderer
 
     def _support_items(self) -> list[Any]:

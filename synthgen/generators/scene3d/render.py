@@ -68,7 +68,7 @@ _TUNED_FOR = "0.1.45"
 class Renderer:
     """Renders frames of one size with pyrender; create one per process and reuse it."""
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, width: int, height: int, antialias: bool = True) -> None:
         try:
             import pyrender
 
@@ -78,9 +78,18 @@ class Renderer:
             raise RenderError(f"{INSTALL_HINT} ({type(err).__name__}: {err})") from None
         self._scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 0.0])
         self._light_node = _ranked_node_type(pyrender.Node)
+        self._poses: dict[Any, np.ndarray] = {}
         if pyrender.__version__ == _TUNED_FOR:
-            _read_only_what_is_used(self._renderer, width, height)
+            _read_only_what_is_used(self._renderer, width, height, antialias)
             _cache_uniform_locations(self._renderer)
+            _skip_repeated_work(self._renderer, self._scene, self._poses)
+        elif not antialias:
+            self.close()
+            raise RenderError(
+                f"image.antialias: false needs pyrender {_TUNED_FOR} (installed: "
+                f"{pyrender.__version__}); set antialias: true, or pip install "
+                f"pyrender=={_TUNED_FOR}"
+            )
         # Mesh nodes stay in the scene, hidden when a frame does not use them: pyrender
         # frees the GPU copy of any mesh that leaves the scene, and uploads it again later.
         self._nodes: dict[str, list[Any]] = {}
@@ -124,6 +133,7 @@ class Renderer:
         for key, pool in self._nodes.items():
             for k, node in enumerate(pool):
                 node.mesh.is_visible = k < used.get(key, 0)
+        self._poses.clear()  # the scene is set: from here on its poses hold for the frame
         # The colour pass is multisampled: its depth comes from one sample off the pixel
         # centre (0.5 mm off on a slanted face at 1 m; edge pixels disagree with the ids),
         # so it is not read back. The id pass is single-sampled, so its ids and depth both
@@ -190,37 +200,49 @@ def _ranked_node_type(node_type: type) -> Any:
     return RankedNode
 
 
-def _read_only_what_is_used(offscreen: Any, width: int, height: int) -> None:
-    """Makes ``offscreen`` read back only what a frame uses.
+def _read_only_what_is_used(offscreen: Any, width: int, height: int, antialias: bool) -> None:
+    """Makes ``offscreen`` draw single-sampled what is not antialiased, and read back
+    only what a frame uses.
 
-    pyrender resolves colour and depth of every pass out of its multisampled framebuffer
-    and reads both back, converting depth to metres through masks. The colour pass's
-    depth is not used here: skipping its resolve, read and conversion, and converting
-    the id pass's depth in one expression, saves about 5 % of a frame on Mesa; the values
-    are pyrender's, bit for bit.
+    pyrender draws every pass into its 4x multisampled framebuffer, resolves colour and
+    depth out of it and reads both back, converting depth to metres through masks. The
+    id pass runs with multisampling off, so each of its pixels holds one value (that of
+    the pixel centre) in all four samples: drawn straight into the single-sampled
+    framebuffer, it is the same image without clearing and resolving four samples (a
+    third of that pass on Mesa). Without antialiasing the colour pass goes there too.
+    The colour pass's depth is not used: its resolve, read and conversion are skipped.
+    The id pass's depth is converted in one expression, as pyrender converts it.
     """
     from OpenGL import GL
     from pyrender.constants import RenderFlags
 
     renderer = offscreen._renderer
+    configure = renderer._configure_forward_pass_viewport
 
-    def resolve(buffers: int, filter: int) -> None:
-        GL.glBlitFramebuffer(0, 0, width, height, 0, 0, width, height, buffers, filter)
+    def single(flags: int) -> bool:
+        return bool(flags & RenderFlags.SEG) or not antialias
+
+    def bind(flags: int) -> None:
+        configure(flags)
+        if single(flags):
+            GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, renderer._main_fb)
 
     def read(scene: Any, flags: int) -> tuple[np.ndarray, np.ndarray | None]:
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, renderer._main_fb_ms)
-        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, renderer._main_fb)
-        resolve(GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
-        if not flags & RenderFlags.SEG:
-            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, renderer._main_fb)
-            return _pixels(GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, (height, width, 4)), None
-        resolve(GL.GL_DEPTH_BUFFER_BIT, GL.GL_NEAREST)
+        if not single(flags):
+            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, renderer._main_fb_ms)
+            GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, renderer._main_fb)
+            GL.glBlitFramebuffer(
+                0, 0, width, height, 0, 0, width, height, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR
+            )
         GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, renderer._main_fb)
+        if not flags & RenderFlags.SEG:
+            return _pixels(GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, (height, width, 4)), None
         camera = scene.main_camera_node.camera
         window = _pixels(GL.GL_DEPTH_COMPONENT, GL.GL_FLOAT, (height, width))
         ids = _pixels(GL.GL_RGB, GL.GL_UNSIGNED_BYTE, (height, width, 3))
         return ids, _metres(window, camera.znear, camera.zfar)
 
+    renderer._configure_forward_pass_viewport = bind
     renderer._read_main_framebuffer = read
 
 
@@ -240,6 +262,49 @@ def _metres(window: np.ndarray, near: float, far: float) -> np.ndarray:
     ndc = 2.0 * window - 1.0
     metres = (2.0 * near * far) / (far + near - ndc * (far - near))
     return np.where(window == 1.0, np.float32(0.0), metres)
+
+
+def _skip_repeated_work(offscreen: Any, scene: Any, poses: dict[Any, np.ndarray]) -> None:
+    """Makes ``offscreen`` compute once per frame what pyrender computes per mesh.
+
+    pyrender walks the scene graph for a node's world pose at every use (the camera's
+    for every mesh of both passes), sorts all mesh nodes by distance, hidden ones
+    included, and counts the lights a shader may take for every mesh. Here a pose is
+    kept in ``poses`` (emptied by ``render`` once the frame's scene is set; read-only, so
+    a caller cannot change a shared copy), hidden nodes are left out before sorting
+    (the stable sort keeps the visible ones' order) and the light count is kept per
+    pass kind. The values are pyrender's own.
+    """
+    get_pose = scene.get_pose
+    count_lights = offscreen._renderer._compute_max_n_lights
+    counts: dict[int, list[int]] = {}
+
+    def pose(node: Any) -> np.ndarray:
+        held = poses.get(node)
+        if held is None:
+            held = poses[node] = get_pose(node)
+            held.setflags(write=False)
+        return held
+
+    def sorted_mesh_nodes(scene: Any) -> list[Any]:
+        camera = scene.get_pose(scene.main_camera_node)[:3, 3]
+        shown = [n for n in scene.mesh_nodes if n.mesh.is_visible]
+
+        def farthest_first(node: Any) -> Any:
+            return -np.linalg.norm(scene.get_pose(node)[:3, 3] - camera)
+
+        solid = sorted((n for n in shown if not n.mesh.is_transparent), key=farthest_first)
+        clear = sorted((n for n in shown if n.mesh.is_transparent), key=farthest_first)
+        return solid + clear
+
+    def max_n_lights(flags: int) -> list[int]:
+        if flags not in counts:
+            counts[flags] = count_lights(flags)
+        return list(counts[flags])
+
+    scene.get_pose = pose
+    offscreen._renderer._sorted_mesh_nodes = sorted_mesh_nodes
+    offscreen._renderer._compute_max_n_lights = max_n_lights
 
 
 def _cache_uniform_locations(offscreen: Any) -> None:

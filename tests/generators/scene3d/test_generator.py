@@ -25,3 +25,13 @@ def test_rounded_keeps_shape_and_significant_digits():
     values = np.array([[1 / 3, -2e-9, 0.0], [123456789.0, -0.0, 1.0]])
     assert _rounded(values) == [[0.333333, -2e-09, 0.0], [123457000.0, -0.0, 1.0]]
     assert _rounded(values[0], digits=3) == [0.333, -2e-09, 0.0]
+
+
+def test_antialias_is_in_the_recipe_only_when_off():
+    # Recipes from before the key keep their dump, hence their hash (a run still resumes).
+    from synthgen.generators.scene3d.config import ImageSize
+
+    assert ImageSize().model_dump(mode="json") == {"width": 640, "height": 480}
+    sharp = ImageSize(antialias=False).model_dump(mode="json")
+    assert sharp == {"width": 640, "height": 480, "antialias": False}
+    assert ImageSize.model_validate(sharp).antialias is False

@@ -137,3 +137,22 @@ def test_asymmetric_layout_appears_as_seen_by_opencv(stage_factory):
     assert x0 > WIDTH // 2 and y0 > HEIGHT // 2
     u, v = K[0, 0] * 0.15 / 0.975 + K[0, 2], K[1, 1] * 0.1 / 0.975 + K[1, 2]
     assert x0 < u < x1 and y0 < v < y1
+
+
+def test_without_antialiasing_no_pixel_outside_the_masks_mixes_in_an_object(stage_factory):
+    from synthgen.generators.scene3d.config import ImageSize
+
+    stage = stage_factory({"cube": _box(0.1, 0.1, 0.1)})
+    objects = [("cube", pose((0.02, -0.01, 1.0), (20, 30, 10)))]
+    background = np.array([128, 128, 128], np.uint8)  # the plan's grey 0.5
+    smooth = stage.render(*objects)
+    outside = smooth.instance_map == 0
+    assert (smooth.image[outside] != background).any()  # antialiased edges spill over
+    config = stage.generator.config
+    image = ImageSize(width=WIDTH, height=HEIGHT, antialias=False)
+    stage.generator.config = config.model_copy(update={"image": image})
+    stage.generator._renderer.close()
+    stage.generator._renderer = None  # a new renderer for the new setting
+    sample = stage.render(*objects)
+    assert np.array_equal(sample.instance_map == 0, outside)
+    assert (sample.image[outside] == background).all()
