@@ -51,8 +51,11 @@ class SampleTask:
 
     @property
     def start_method(self) -> str:
-        """How a process pool starts its workers: see ``Generator.fork_workers``."""
-        fork = self.recipe.generator().fork_workers and sys.platform == "linux"
+        """How a process pool starts its workers: see ``Generator.fork_workers``. A remote
+        run's workers are spawned: a forked one leaves by ``os._exit``, skipping the atexit
+        that removes its staging folder."""
+        remote = self.layout is not None and self.layout.remote is not None
+        fork = self.recipe.generator().fork_workers and sys.platform == "linux" and not remote
         return "fork" if fork else "spawn"
 
     def worker(self) -> IndexWorker:

@@ -16,6 +16,7 @@ from synthgen.generators.text.template import Choice, Slot, parse
 from synthgen.recipe import build_recipe
 from synthgen.run import generate_dataset
 from synthgen.run.executor import SampleTask
+from synthgen.run.shards import Layout
 from tests.generators.text.conftest import text_recipe
 from tests.helpers import tree_bytes
 
@@ -102,6 +103,9 @@ def test_workers_are_forked_not_spawned(recipe_data, tmp_path):
     # The same bytes above, from workers that skipped the ~0.5 s of imports a spawn pays.
     recipe = build_recipe(recipe_data, base_dir=tmp_path)
     assert SampleTask(recipe, tmp_path).start_method == "fork"
+    assert SampleTask(recipe, tmp_path, Layout(shard_size=10)).start_method == "fork"
+    # A remote run's worker removes its staging folder at exit, which a fork skips.
+    assert SampleTask(recipe, tmp_path, Layout(remote="memory://run")).start_method == "spawn"
 
 
 def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path):
