@@ -40,6 +40,11 @@ class Generator(ABC, Generic[C]):
     # pages are images (coco, yolo, voc write their layout regions) and documents.
     provides: ClassVar[frozenset[str]] = frozenset({"image"})
     chunk: ClassVar[int] = 4  # samples per task sent to a pool worker
+    # Pool workers are spawned (a fresh interpreter: nothing leaks in from the parent) unless
+    # the generator holds no threads, GL contexts or native handles, needs nothing of the
+    # parent's but what it imported, and a worker's start-up (~0.5 s of imports) is a
+    # large share of its run: then they are forked from the parent (on Linux).
+    fork_workers: ClassVar[bool] = False
 
     def __init__(self, config: C, base_dir: Path) -> None:
         self.config = config

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,15 @@ class SampleTask:
     @property
     def chunk(self) -> int:
         return self.recipe.generator().chunk
+
+    @property
+    def start_method(self) -> str:
+        """How a process pool starts its workers: see ``Generator.fork_workers``. A remote
+        run's workers are spawned: a forked one leaves by ``os._exit``, skipping the atexit
+        that removes its staging folder."""
+        remote = self.layout is not None and self.layout.remote is not None
+        fork = self.recipe.generator().fork_workers and sys.platform == "linux" and not remote
+        return "fork" if fork else "spawn"
 
     def worker(self) -> IndexWorker:
         return SampleWorker(self.recipe, self.root, self.layout)
@@ -112,14 +122,15 @@ def _run_index(index: int) -> bytes:
 
 
 class ProcessExecutor:
-    """A pool of worker processes (spawned, so no state leaks in from the parent)."""
+    """A pool of worker processes: spawned, so no state leaks in from the parent, unless the
+    task asks for forked ones (``start_method``), which skip the imports."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._pool: mp.pool.Pool | None = None
 
     def map(self, task: Task, indices: Sequence[int]) -> Iterator[bytes]:
-        ctx = mp.get_context("spawn")
+        ctx = mp.get_context(getattr(task, "start_method", "spawn"))
         self._pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(task,))
         yield from self._pool.imap(_run_index, indices, chunksize=task.chunk)
         self._pool.close()

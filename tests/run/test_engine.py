@@ -11,6 +11,7 @@ import pytest
 from synthgen.errors import OutputError
 from synthgen.recipe import load_recipe
 from synthgen.run import generate_dataset
+from synthgen.run.executor import SampleTask
 from synthgen.run.manifest import MANIFEST_FILE
 from tests.helpers import base_recipe, tree_bytes
 
@@ -28,6 +29,11 @@ def test_same_bytes_with_one_or_two_workers(recipe_file, tmp_path):
     assert a.keys() == b.keys()
     assert [k for k in a if a[k] != b[k]] == []
     assert "annotations/instances.json" in a and "voc/JPEGImages" in a
+
+
+def test_image_workers_are_spawned(recipe_file, tmp_path):
+    # Fresh interpreters: no GL context, thread pool or handle of the parent's leaks in.
+    assert SampleTask(load_recipe(recipe_file()), tmp_path).start_method == "spawn"
 
 
 def test_sample_depends_only_on_seed_and_index(recipe_file, tmp_path):

@@ -50,6 +50,7 @@ class TextGenerator(Generator[TextConfig]):
     modality: ClassVar[str] = "text"
     provides: ClassVar[frozenset[str]] = frozenset({"text"})
     chunk: ClassVar[int] = 1024  # samples per task sent to a worker: they are tiny
+    fork_workers: ClassVar[bool] = True  # pure Python and pools of strings: see base.py
 
     def __init__(self, config: TextConfig, base_dir: Path) -> None:
         super().__init__(config, base_dir)
