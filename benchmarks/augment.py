@@ -3,8 +3,9 @@
     python benchmarks/augment.py                          # hflip,rotate on 40 images x 2
     python benchmarks/augment.py --num 200 --image-format png
     python benchmarks/augment.py --profile night,fog --num 100 --workers 2
+    python benchmarks/augment.py --num 200 --per-image 4 --size 640x640
 
-The source is a quickstart dataset (640x480, COCO with masks) made first. The baseline
+The source is a quickstart dataset (640x480 unless --size, COCO with masks) made first. The baseline
 does images only, as a training loader would: decode, one albumentations Compose with the
 same ops, encode (JPEG 95 by default, as synthgen writes) and write, in a pool of the same
 size; both sides count their pool's start. synthgen adds what labels need:
@@ -27,9 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cv2
+import yaml
 
 if TYPE_CHECKING:
     import albumentations as A  # noqa: N812 (the library's documented alias)
+
+    from synthgen.recipe import Recipe
 
 QUICKSTART = Path(__file__).parents[1] / "scenes" / "quickstart.yaml"
 
@@ -109,11 +113,19 @@ def bench_raw(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def source_recipe(num: int, width: int, height: int) -> Recipe:
+    """The quickstart recipe at another canvas size (the signs scale with its height)."""
+    from synthgen.recipe import build_recipe
+
+    data = yaml.safe_load(QUICKSTART.read_text())
+    data["generator"]["canvas"] = {"width": width, "height": height}
+    return build_recipe(data | {"num": num}, base_dir=QUICKSTART.parent, source=str(QUICKSTART))
+
+
 def main() -> None:
     from common import time_generate
 
     from synthgen.augment.command import augment_recipe, parse_profiles
-    from synthgen.recipe import load_recipe
     from synthgen.run import generate_dataset
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -122,7 +134,9 @@ def main() -> None:
     parser.add_argument("--per-image", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--image-format", default="jpg", choices=["jpg", "png"])
+    parser.add_argument("--size", default="640x480", help="source images, WIDTHxHEIGHT")
     args = parser.parse_args()
+    width, height = (int(v) for v in args.size.lower().split("x"))
     names = [n.strip() for n in args.profile.split(",")]
     missing = [n for n in names if n not in RAW_NAMES]
     if missing:
@@ -131,7 +145,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-augment-src-"))
     try:
         src = tmp / "src"
-        generate_dataset(load_recipe(QUICKSTART, num=args.num), src, workers=args.workers,
+        generate_dataset(source_recipe(args.num, width, height), src, workers=args.workers,
                          progress=False)  # fmt: skip
         images = sorted((src / "images").iterdir())
         total = args.num * args.per_image
@@ -151,7 +165,7 @@ def main() -> None:
         ours["steady"] = ours["steady_after"][mark]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{total} copies of {args.num} 640x480 images, profile {args.profile}, "
+    print(f"{total} copies of {args.num} {width}x{height} images, profile {args.profile}, "
           f"{args.workers} workers; img/s over the whole run / after the first {mark}")  # fmt: skip
     for name, res in (("albumentations (images only)", raw), ("synthgen augment (+ labels)", ours)):
         print(
