@@ -47,6 +47,10 @@ class TextLinesGenerator(Generator[TextLinesConfig]):
     config_type = TextLinesConfig
     provides: ClassVar[frozenset[str]] = frozenset({"image", "document", "line"})
     chunk: ClassVar[int] = 32
+    # Forked workers (see base.py): fonts are FreeType faces over read-only mmaps (no file
+    # offset shared between processes), everything else is numpy and Python; the workers
+    # set OpenCV to one thread before any work.
+    fork_workers: ClassVar[bool] = True
 
     def __init__(self, config: TextLinesConfig, base_dir: Path) -> None:
         super().__init__(config, base_dir)
