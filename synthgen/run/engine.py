@@ -47,6 +47,13 @@ from synthgen.writers.base import Writer
 RECIPE_FILE = "recipe.yaml"
 
 
+class _Progress(tqdm):
+    """tqdm without its monitor thread (which only retunes ``miniters`` of stalled bars):
+    text workers are forked from this process, and a fork should copy one thread only."""
+
+    monitor_interval = 0
+
+
 def generate_dataset(
     recipe: Recipe,
     root: Path | str,
@@ -245,7 +252,7 @@ def _run(
     executor = spec.make()
     size = layout.shard_size if layout and layout.shard_size else max(recipe.num, 1)
     noise: Counter[str] = Counter()
-    bar = tqdm(
+    bar = _Progress(
         total=recipe.num,
         initial=recipe.num - len(indices),
         unit="sample",

@@ -136,3 +136,17 @@ def test_kill_minus_nine_then_resume_matches_an_uninterrupted_run(recipe_file, t
     subprocess.run([*cmd, "--workers", "2", "--resume"], check=True)
     run(path, tmp_path / "clean", workers=2)
     assert tree_bytes(out) == tree_bytes(tmp_path / "clean")
+
+
+def test_the_progress_bar_starts_no_thread():
+    # Text workers are forked from the engine's process while its bar is open: a fork
+    # copies the calling thread only, so the bar must not add one (tqdm's monitor would).
+    import io
+    import threading
+
+    from synthgen.run.engine import _Progress
+
+    before = threading.active_count()
+    with _Progress(total=10, file=io.StringIO()) as bar:
+        bar.update(5)
+        assert threading.active_count() == before
