@@ -203,11 +203,31 @@ def _quad(
             (x0 * 1.0, y1 * 1.0),
         )
     # Continuous coordinates (pixel corners) -> OpenCV's pixel centres and back: -0.5, +0.5.
-    flat = _project(_outline(obj.mask) + np.array([x0 - 0.5, y0 - 0.5]), unwarp) + 0.5
-    (u0, v0), (u1, v1) = flat.min(0), flat.max(0)
-    box = np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]]) - 0.5
-    quad = _project(box, warp) + 0.5
-    return tuple((round(float(x), 2), round(float(y), 2)) for x, y in quad)
+    tops = _row_ends(obj.mask) + np.array([x0 - 0.5, y0 - 0.5])
+    if unwarp[2, 0] == 0 and unwarp[2, 1] == 0:
+        # Affine (a skew, a rotation): a row's bottom corners are its top corners moved by
+        # the image of (0, 1), so the top corners alone give the box, a quarter of the work.
+        scale = unwarp[2, 2]
+        flat = (tops @ unwarp[:2, :2].T + unwarp[:2, 2]) / scale
+        down = unwarp[:2, 1] / scale
+        lo = flat.min(0) + np.minimum(down, 0) + 0.5
+        hi = flat.max(0) + np.maximum(down, 0) + 0.5
+    else:
+        bottoms = tops + np.array([0.0, 1.0])
+        flat = _project(np.concatenate([tops, bottoms]), unwarp) + 0.5
+        lo, hi = flat.min(0), flat.max(0)
+    (u0, v0), (u1, v1) = lo.tolist(), hi.tolist()
+    h = warp.tolist()  # four points: plain floats cost less than numpy's calls
+    return tuple(_forward(h, u, v) for u, v in ((u0, v0), (u1, v0), (u1, v1), (u0, v1)))
+
+
+def _forward(h: list[list[float]], u: float, v: float) -> tuple[float, float]:
+    """A continuous point through homography ``h`` (pixel-centre coordinates), rounded."""
+    u, v = u - 0.5, v - 0.5
+    w = h[2][0] * u + h[2][1] * v + h[2][2]
+    x = (h[0][0] * u + h[0][1] * v + h[0][2]) / w + 0.5
+    y = (h[1][0] * u + h[1][1] * v + h[1][2]) / w + 0.5
+    return round(x, 2), round(y, 2)
 
 
 def _project(points: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -216,19 +236,15 @@ def _project(points: np.ndarray, h: np.ndarray) -> np.ndarray:
     return out[:, :2] / out[:, 2:]
 
 
-def _outline(mask: np.ndarray) -> np.ndarray:
-    """The corners of each row's first and last pixel: their hull is the hull of all the
-    mask's pixel squares, from 4 points a row instead of 4 a pixel."""
+def _row_ends(mask: np.ndarray) -> np.ndarray:
+    """The top-left corner of each row's first pixel and the top-right corner of its last:
+    with the same two a row lower, their hull is the hull of all the mask's pixel
+    squares, from 4 points a row instead of 4 a pixel."""
     rows = np.flatnonzero(mask.any(1))
-    sub = mask[rows]
-    first = sub.argmax(1)
-    last = sub.shape[1] - sub[:, ::-1].argmax(1)  # exclusive: the last pixel's right edge
-    # (first, top), (first, bottom), (last, top), (last, bottom): filled in place, which
-    # costs a fraction of stacking and concatenating four small arrays.
+    sub = mask if len(rows) == len(mask) else mask[rows]  # a word's rows mostly all have ink
     n = len(rows)
-    out = np.empty((4, n, 2))
-    out[:2, :, 0] = first
-    out[2:, :, 0] = last
-    out[0::2, :, 1] = rows
-    out[1::2, :, 1] = rows + 1
-    return out.reshape(4 * n, 2)
+    out = np.empty((2, n, 2))
+    out[0, :, 0] = sub.argmax(1)
+    out[1, :, 0] = sub.shape[1] - sub[:, ::-1].argmax(1)  # exclusive: the right edge
+    out[:, :, 1] = rows
+    return out.reshape(2 * n, 2)
