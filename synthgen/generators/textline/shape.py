@@ -220,7 +220,6 @@ class _Face:
 
     def __init__(self, font_path: str, size: int) -> None:
         self.font = fonts.sized(Path(font_path), size)
-        self._length = self.font.font.getlength
         self.advances: dict[str, float] = {}
         self.masks: dict[str, tuple[np.ndarray, int, int, bool]] = {}
 
@@ -230,9 +229,7 @@ class _Face:
         if found is None:
             if len(self.advances) >= _MAX_ADVANCES:  # texts of one or two clusters
                 self.advances.clear()
-            # The C method behind FreeTypeFont.getlength (which checks the length and
-            # divides by 64): a line asks ~20 new pairs, so its wrapper's cost shows.
-            found = self.advances[text] = self._length(text, "", None, _FEATURES, None) / 64
+            found = self.advances[text] = self.font.getlength(text, features=_FEATURES)
         return found
 
     def mask(self, cluster: str) -> tuple[np.ndarray, int, int, bool]:
