@@ -182,7 +182,9 @@ def _regions(
             continue
         box = _union({i: by_id[i].bbox_xyxy for i in members}, tuple(members))
         mask = np.ones((box[3] - box[1], box[2] - box[0]), dtype=bool)
-        regions.append(ObjectLabel(number, region.kind, box, mask, image_size))
+        regions.append(
+            ObjectLabel(number, region.kind, box, mask, image_size, attributes=region.attributes)
+        )
     return regions
 
 

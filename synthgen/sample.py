@@ -234,11 +234,13 @@ class Entity:
 @dataclass(frozen=True)
 class Region:
     """A layout block for layout detection (``kind``: title, text, key, value, table,
-    figure, checkbox...). ``members`` are the instance ids (words or graphics) whose
-    pixels make it up, so its box is derived from pixels like any other."""
+    figure, checkbox, barcode...). ``members`` are the instance ids (words or graphics)
+    whose pixels make it up, so its box is derived from pixels like any other.
+    ``attributes`` go with its label (a barcode's symbology and decoded text)."""
 
     kind: str
     members: tuple[int, ...]
+    attributes: dict[str, Any] | None = None
 
 
 @dataclass

@@ -212,13 +212,38 @@ class FigureBlock(_Block):
     p: Annotated[float, Field(ge=0, le=1)] = Field(1.0, description="probability it appears")
 
 
+class BarcodeBlock(_Block):
+    """A barcode or 2D code of a text with {field}s (an invoice number, a payment line),
+    drawn at a whole number of pixels per module with its quiet zone kept blank and no
+    human-readable line. Labeled as a ``barcode`` region whose attributes hold the
+    symbology and the decoded text."""
+
+    kind: Literal["barcode"]
+    symbology: Literal["code128", "ean13", "qr", "datamatrix", "pdf417"] = "code128"
+    data: Localized = Field(description="the encoded text; {field} puts a field's value in")
+    module_mm: Annotated[float, Field(gt=0, le=5)] = Field(
+        0.33, description="module (narrowest bar, or cell) width; rounded to whole pixels"
+    )
+    height_mm: Annotated[float, Field(gt=0, le=200)] = Field(
+        12.0, description="bar height of a linear code (code128, ean13)"
+    )
+    p: Annotated[float, Field(ge=0, le=1)] = Field(1.0, description="probability it appears")
+
+
 class RuleBlock(_Block):
     kind: Literal["rule"]
     thickness_px: int = Field(2, ge=1, le=20)
 
 
 Block = Annotated[
-    TitleBlock | TextBlock | FieldsBlock | TableBlock | CheckboxBlock | FigureBlock | RuleBlock,
+    TitleBlock
+    | TextBlock
+    | FieldsBlock
+    | TableBlock
+    | CheckboxBlock
+    | FigureBlock
+    | BarcodeBlock
+    | RuleBlock,
     Field(discriminator="kind"),
 ]
 
@@ -279,15 +304,18 @@ def _check_block(config: DocumentConfig, block: Any, where: str, languages: list
             if missing:
                 raise ValueError(f"{where}: no text for the language(s) {missing} of the locales")
     scalars = {n for n, s in config.fields.items() if isinstance(s, FieldSpec)}
-    if isinstance(block, FieldsBlock | CheckboxBlock | TextBlock | TitleBlock):
+    if isinstance(block, BarcodeBlock) and isinstance(block.data, dict):
+        missing = [lang for lang in languages if lang not in block.data]
+        if missing:
+            raise ValueError(f"{where}: no data for the language(s) {missing} of the locales")
+    if isinstance(block, FieldsBlock | CheckboxBlock | TextBlock | TitleBlock | BarcodeBlock):
         names = [block.field] if isinstance(block, CheckboxBlock) else []
         if isinstance(block, FieldsBlock):
             names = [item.value for item in block.items]
-        if isinstance(block, TextBlock | TitleBlock):
+        if isinstance(block, TextBlock | TitleBlock | BarcodeBlock):
             from synthgen.generators.document.fields import placeholders
 
-            lines = block.lines if isinstance(block, TextBlock) else [block.text]
-            names = [n for line in lines for n in placeholders(_texts(line))]
+            names = [n for line in filled_texts(block) for n in placeholders(_texts(line))]
         for name in names:
             if name not in scalars:
                 raise ValueError(f"{where}: '{name}' is not a field (fields: {', '.join(scalars)})")
@@ -303,6 +331,17 @@ def _check_block(config: DocumentConfig, block: Any, where: str, languages: list
         for col in block.columns:
             if col.value not in rows.fields:
                 raise ValueError(f"{where}: '{col.value}' is not a field of {block.rows}")
+
+
+def filled_texts(block: Any) -> list[Localized]:
+    """The texts of a block whose {field}s are filled in per page."""
+    if isinstance(block, TextBlock):
+        return list(block.lines)
+    if isinstance(block, TitleBlock):
+        return [block.text]
+    if isinstance(block, BarcodeBlock):
+        return [block.data]
+    return []
 
 
 def _localized(block: Any) -> list[Localized]:

@@ -58,6 +58,14 @@ def placeholders(texts: list[str]) -> list[str]:
     return [m.group(1) for text in texts for m in _PLACEHOLDER.finditer(text)]
 
 
+def fill_placeholders(text: str, printed: dict[str, str]) -> str:
+    """``text`` with each {field} replaced by its printed value on one line."""
+    return "".join(
+        " ".join(printed[part].split()) if is_field else part
+        for part, is_field in split_placeholders(text)
+    )
+
+
 def split_placeholders(text: str) -> list[tuple[str, bool]]:
     """``"Dear {name},"`` -> [("Dear ", False), ("name", True), (",", False)]."""
     parts, end = [], 0

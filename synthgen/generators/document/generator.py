@@ -15,8 +15,9 @@ import numpy as np
 
 from synthgen.errors import AssetError
 from synthgen.generators.base import Generator
-from synthgen.generators.document import fonts
+from synthgen.generators.document import barcodes, fonts
 from synthgen.generators.document.config import (
+    BarcodeBlock,
     CheckboxBlock,
     DocumentConfig,
     FieldsBlock,
@@ -39,6 +40,7 @@ from synthgen.generators.document.fields import (
     FieldError,
     evaluation_order,
     faker_value,
+    fill_placeholders,
     placeholders,
     sample_fields,
 )
@@ -49,7 +51,17 @@ from synthgen.sample import Category, Document, Sample, Word
 
 # Layout classes, in a fixed order so category ids agree across templates (a dataset of
 # invoices merges with one of receipts).
-REGION_KINDS = ("title", "text", "key", "value", "table", "figure", "checkbox", "checkbox_checked")
+REGION_KINDS = (
+    "title",
+    "text",
+    "key",
+    "value",
+    "table",
+    "figure",
+    "checkbox",
+    "checkbox_checked",
+    "barcode",  # new kinds go last: category ids stay
+)
 
 
 class DocumentGenerator(Generator[DocumentConfig]):
@@ -85,8 +97,25 @@ class DocumentGenerator(Generator[DocumentConfig]):
                     f"{', '.join(LOCALE_FORMATS)}"
                 )
             self._check_faker(locale)
+            self._check_barcodes(locale)
         for k, block in enumerate(self.config.blocks):
             self._check_glyphs(block, f"blocks[{k}]")
+
+    def _check_barcodes(self, locale: str) -> None:
+        """Each code encodes one page's values (an EAN-13 of a field that is not a number
+        fails here, before any page is made)."""
+        codes = [(k, b) for k, b in enumerate(self.config.blocks) if isinstance(b, BarcodeBlock)]
+        if not codes:
+            return
+        faker = self._faker(locale)
+        faker.seed_instance(0)
+        with stopped_clock():
+            values = sample_fields(
+                self.config.fields, self.order, faker, locale, rng=np.random.default_rng(0)
+            )
+        for k, block in codes:
+            text = fill_placeholders(pick(block.data, locale.split("_")[0]), values.printed)
+            barcodes.encode(block.symbology, text, f"blocks[{k}] (locale {locale})")
 
     def _check_faker(self, locale: str) -> None:
         faker = self._faker(locale)
@@ -167,6 +196,8 @@ class DocumentGenerator(Generator[DocumentConfig]):
         self, block: Any, shift_mm: float, rng: np.random.Generator
     ) -> dict[str, Any] | None:
         out: dict[str, Any] = {"gap": self.config.jitter.gap.sample(rng), "shift_mm": shift_mm}
+        if isinstance(block, BarcodeBlock) and rng.random() >= block.p:
+            return None
         if isinstance(block, FigureBlock):
             if rng.random() >= block.p:
                 return None

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from synthgen.errors import AssetError, PlacementError
-from synthgen.generators.document import fonts
+from synthgen.generators.document import barcodes, fonts
 from synthgen.generators.document.config import (
+    BarcodeBlock,
     CheckboxBlock,
     DocumentConfig,
     FieldsBlock,
@@ -26,7 +27,7 @@ from synthgen.generators.document.config import (
     TitleBlock,
     pick,
 )
-from synthgen.generators.document.fields import split_placeholders
+from synthgen.generators.document.fields import fill_placeholders, split_placeholders
 from synthgen.sample import Entity, Region
 
 LINE_SPACING = 1.25  # line height / (ascent + descent): lines' ink never touches
@@ -49,12 +50,22 @@ class PlacedWord:
 
 
 @dataclass(frozen=True)
+class Code:
+    """What a barcode graphic draws: its symbology, the text it encodes, and its size."""
+
+    symbology: str
+    data: str
+    module_px: int
+
+
+@dataclass(frozen=True)
 class Graphic:
     id: int
-    kind: str  # logo, photo, signature, stamp, checkbox, checkbox_checked
+    kind: str  # logo, photo, signature, stamp, checkbox, checkbox_checked, barcode
     box: tuple[int, int, int, int]
     seed: int
     over_text: bool = False
+    code: Code | None = None  # a barcode's
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,8 @@ class PageBuilder:
             return self._checkboxes(block, x0, x1, y, size)
         if isinstance(block, FigureBlock):
             return self._figure(block, x0, x1, y, jitter)
+        if isinstance(block, BarcodeBlock):
+            return self._barcode(block, f"blocks[{k}]", x0, x1, y)
         assert isinstance(block, RuleBlock)
         self.layout.rules.append(Rule(x0, x1, y, block.thickness_px))
         return y + block.thickness_px
@@ -301,6 +314,34 @@ class PageBuilder:
         gx = {"left": x0, "right": x1 - w, "center": (x0 + x1 - w) // 2}[block.align]
         self._graphic(block.figure, (gx, y, gx + w, y + h), jitter["seed"])
         return y + h
+
+    def _barcode(self, block: BarcodeBlock, where: str, x0: int, x1: int, y: int) -> int:
+        """The code at whole pixels per module, inside its quiet zone (blank space on
+        every side of a 2D code, left and right of a linear one)."""
+        text = fill_placeholders(pick(block.data, self.language), self.plan["fields"])
+        modules, data = barcodes.encode(block.symbology, text, where)
+        module = max(1, round(block.module_mm * self.px_mm))
+        linear = block.symbology in barcodes.LINEAR
+        rows, cols = modules.shape
+        w = cols * module
+        h = round(block.height_mm * self.px_mm) if linear else rows * module
+        quiet = barcodes.QUIET_MODULES[block.symbology] * module
+        if w + 2 * quiet > x1 - x0:
+            raise LayoutError(
+                f"{where}: the {block.symbology} code of {text!r} is "
+                f"{(w + 2 * quiet) / self.px_mm:.0f} mm wide with its quiet zone, its column "
+                f"{(x1 - x0) / self.px_mm:.0f} mm; widen the block's x range, lower module_mm "
+                "or shorten the data"
+            )
+        gx = {
+            "left": x0 + quiet,
+            "right": x1 - quiet - w,
+            "center": (x0 + x1 - w) // 2,
+        }[block.align]
+        top = y if linear else y + quiet
+        code = Code(block.symbology, data, module)
+        self._graphic("barcode", (gx, top, gx + w, top + h), 0, code=code)
+        return top + h + (0 if linear else quiet)
 
     # ---------------------------------------------------------------- words
 
@@ -456,10 +497,19 @@ class PageBuilder:
         return len(self.drafts) - 1
 
     def _graphic(
-        self, kind: str, box: tuple[int, int, int, int], seed: int, over_text: bool = False
+        self,
+        kind: str,
+        box: tuple[int, int, int, int],
+        seed: int,
+        over_text: bool = False,
+        code: Code | None = None,
     ) -> None:
         gid = self._id()
-        self.layout.graphics.append(Graphic(gid, kind, box, seed, over_text))
+        self.layout.graphics.append(Graphic(gid, kind, box, seed, over_text, code))
+        if code is not None:
+            attributes = {"symbology": code.symbology, "data": code.data}
+            self.layout.regions.append(Region("barcode", (gid,), attributes))
+            return
         region = kind if kind.startswith("checkbox") else "figure"
         self.layout.regions.append(Region(region, (gid,)))
 

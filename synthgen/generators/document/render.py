@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from synthgen.generators.document import figures, fonts
+from synthgen.generators.document import barcodes, figures, fonts
 from synthgen.generators.document.layout import Graphic, Layout, LayoutError, PlacedWord
 from synthgen.sample import Instance
 
@@ -79,7 +79,14 @@ def _graphic(
     image: np.ndarray, id_map: np.ndarray, graphic: Graphic, ink: tuple[int, int, int]
 ) -> Instance:
     x0, y0, x1, y1 = graphic.box
-    rgb, alpha = figures.draw(graphic.kind, x1 - x0, y1 - y0, graphic.seed, ink)
+    if graphic.code is None:
+        rgb, alpha = figures.draw(graphic.kind, x1 - x0, y1 - y0, graphic.seed, ink)
+    else:
+        code = graphic.code
+        modules, _ = barcodes.encode(code.symbology, code.data, graphic.kind)
+        alpha = barcodes.draw(modules, code.module_px, y1 - y0)
+        rgb = np.empty((*alpha.shape, 3), np.uint8)
+        rgb[:] = ink
     window = _clip(x0, y0, alpha.shape, id_map.shape)
     if window is None:
         raise LayoutError(f"a {graphic.kind} lies outside the page")
