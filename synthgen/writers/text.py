@@ -122,8 +122,11 @@ class ConllWriter(TextWriter):
 
     def emit(self, index: int, record: dict[str, Any]) -> None:
         tags = record["tags"] if self.config.scheme == "iob2" else bioes(record["tags"])
-        lines = [f"{word} {tag}\n" for word, tag in zip(_words(record), tags, strict=True)]
-        self._out.write("".join(lines) + "\n")
+        words = _words(record)
+        if len(words) != len(tags):
+            raise WriterError(f"sample {index}: {len(words)} tokens but {len(tags)} tags")
+        # One join over a list (no strict zip, no second concatenation of the lines).
+        self._out.write("".join([f"{w} {t}\n" for w, t in zip(words, tags, strict=False)]) + "\n")
 
     def check(self) -> None:
         for category in self.categories:
