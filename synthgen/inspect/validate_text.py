@@ -27,8 +27,11 @@ def check_text(
     checks = {"jsonl": _jsonl, "conll": _conll, "spacy": _spacy, "hf": _hf}
     done = []
     for name in formats:
-        if name in checks and checks[name](root, records, truth, defect):
-            done.append(name)
+        try:
+            if name in checks and checks[name](root, records, truth, defect):
+                done.append(name)
+        except OSError as err:  # a missing or unreadable file
+            defect(name, f"cannot be read: {err}")
     return f"text: {len(records)} samples; entities read back from {', '.join(done) or 'nothing'}"
 
 
@@ -105,8 +108,16 @@ def _spacy(
         from spacy.tokens import DocBin
     except ImportError:
         return False  # nothing to read it with; the writer refuses to run without spaCy
-    where = "spacy/train.spacy"
-    docs = list(DocBin().from_disk(root / where).get_docs(spacy.blank("xx").vocab))
+    where = "spacy"
+    vocab = spacy.blank("xx").vocab
+    info = json.loads((root / where / "info.json").read_text(encoding="utf-8"))
+    files = info.get("files", ["train.spacy"])  # one file before docs_per_file
+    docs: list[Any] = []  # spaCy Docs
+    for name in files:
+        if not (root / where / name).is_file():
+            defect(f"{where}/{name}", "missing")
+            continue
+        docs += DocBin().from_disk(root / where / name).get_docs(vocab)
     if len(docs) != len(records):
         defect(where, f"{len(docs)} docs, manifest has {len(records)} samples")
     for k, (doc, rec, expected) in enumerate(zip(docs, records, truth, strict=False)):

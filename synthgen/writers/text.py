@@ -1,9 +1,10 @@
 """Text corpus formats: CoNLL (IOB2/BIOES), JSONL with spans, spaCy DocBin, Hugging Face.
 
 Sentences are too small for files of their own: each writer streams every sample's text,
-tokens, tags and spans from the manifest into one file in sample order (written under a
-temporary name, renamed at the end), and writes ``info.json`` beside it with the tokenizer
-that made the tokens, the tag scheme, the label lists and the counts.
+tokens, tags and spans from the manifest into its folder in sample order (one file, or
+spaCy's DocBin files of a bounded size; written under temporary names, renamed at the end),
+and writes ``info.json`` beside them with the tokenizer that made the tokens, the tag
+scheme, the label lists and the counts.
 """
 
 from __future__ import annotations
@@ -23,25 +24,14 @@ from synthgen.writers.base import Fragment, Writer, WriterConfig, WriterError
 
 
 class TextWriter(Writer):
-    """Streams one data file, ``folder/file``, plus ``folder/info.json``."""
+    """One folder of sentences: the data files that ``emit`` makes of every sample, in
+    sample order, and ``folder/info.json``."""
 
     modality = "text"
     folder: ClassVar[str]
-    file: ClassVar[str]
-    binary: ClassVar[bool] = False
-
-    @property
-    def path(self) -> Path:
-        return self.root / self.folder / self.file
 
     def begin(self) -> None:
         (self.root / self.folder).mkdir(parents=True, exist_ok=True)
-        self._partial = self.path.with_name(self.path.name + PARTIAL_SUFFIX)
-        self._out: IO[Any] = (
-            self._partial.open("wb")
-            if self.binary
-            else self._partial.open("w", encoding="utf-8", newline="\n")
-        )
         self._count = 0
         self._classes: dict[str, set[str]] = {}
 
@@ -58,12 +48,9 @@ class TextWriter(Writer):
         raise NotImplementedError
 
     def end(self) -> None:
-        self.finish()
-        self._out.close()
-        os.replace(self._partial, self.path)
         info = {
             "format": self.name,
-            "file": self.file,
+            **self.close(),
             "samples": self._count,
             "tokenizer": TOKENIZER,
             "entity_types": [c.name for c in self.categories],
@@ -72,8 +59,10 @@ class TextWriter(Writer):
         }
         atomic_write_text(self.root / self.folder / "info.json", _json(info) + "\n")
 
-    def finish(self) -> None:
-        """Writes what must follow the last sample (nothing by default)."""
+    def close(self) -> dict[str, Any]:
+        """Completes the data files (each appears by a rename); returns what ``info.json``
+        says of them."""
+        raise NotImplementedError
 
     def info(self) -> dict[str, Any]:
         return {"tags": self.tag_names("iob2")}
@@ -82,6 +71,35 @@ class TextWriter(Writer):
         """O first, then B-/I- (or B-/I-/E-/S-) for each entity type in category order."""
         prefixes = "BI" if scheme == "iob2" else "BIES"
         return ["O"] + [f"{p}-{c.name}" for c in self.categories for p in prefixes]
+
+
+class FileWriter(TextWriter):
+    """Streams one data file, ``folder/file``."""
+
+    file: ClassVar[str]
+    binary: ClassVar[bool] = False
+
+    @property
+    def path(self) -> Path:
+        return self.root / self.folder / self.file
+
+    def begin(self) -> None:
+        super().begin()
+        self._partial = self.path.with_name(self.path.name + PARTIAL_SUFFIX)
+        self._out: IO[Any] = (
+            self._partial.open("wb")
+            if self.binary
+            else self._partial.open("w", encoding="utf-8", newline="\n")
+        )
+
+    def close(self) -> dict[str, Any]:
+        self.finish()
+        self._out.close()
+        os.replace(self._partial, self.path)
+        return {"file": self.file}
+
+    def finish(self) -> None:
+        """Writes what must follow the last sample (nothing by default)."""
 
 
 def _json(value: Any) -> str:
@@ -106,7 +124,7 @@ class ConllConfig(WriterConfig):
     docstart: bool = Field(False, description="begin with CoNLL-2003's -DOCSTART- line")
 
 
-class ConllWriter(TextWriter):
+class ConllWriter(FileWriter):
     """CoNLL-2003-style NER: ``token tag`` per line, a blank line after each sentence."""
 
     name = "conll"
@@ -138,7 +156,7 @@ class ConllWriter(TextWriter):
         return {"scheme": self.config.scheme, "tags": self.tag_names(self.config.scheme)}
 
 
-class JsonlWriter(TextWriter):
+class JsonlWriter(FileWriter):
     """One JSON object per sentence: text, entity spans, tokens, tags, classes.
 
     Span offsets are code points into the NFC text, end exclusive; tokens come with their
@@ -167,7 +185,7 @@ class JsonlWriter(TextWriter):
         self._out.write(orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
 
 
-class HuggingFaceWriter(TextWriter):
+class HuggingFaceWriter(FileWriter):
     """A Hugging Face datasets folder: train.jsonl and a README.md card.
 
     ``datasets.load_dataset`` reads it: integer ``ner_tags`` and class ids, with the card's
@@ -232,16 +250,28 @@ def _class_names(writer: Writer) -> dict[str, list[str]]:
     return {config.classes.task: list(config.class_weights())}
 
 
+class SpacyConfig(WriterConfig):
+    docs_per_file: int = Field(
+        10_000,
+        ge=1,
+        description="sentences per DocBin file (a file's docs are held in memory until it "
+        "is written: ~8 kB each with spaCy's vocabulary)",
+    )
+
+
 class SpacyWriter(TextWriter):
-    """A spaCy DocBin, spacy/train.spacy, with entities and classes (``spacy`` extra).
+    """spaCy DocBin files, ``spacy/train-00000.spacy``, ``train-00001.spacy``, ... of
+    ``docs_per_file`` sentences each (``spacy`` extra), with entities and classes.
 
     Entities are ``doc.ents``, classes ``doc.cats``. Tokens are synthgen's, so every entity
-    lines up with token boundaries exactly."""
+    lines up with token boundaries exactly. ``spacy train --paths.train out/spacy`` reads
+    the folder's files in name order; memory stays bounded whatever the corpus size."""
 
     name = "spacy"
+    config_type = SpacyConfig
+    config: SpacyConfig
     owns = ("spacy",)
-    folder, file = "spacy", "train.spacy"
-    binary = True
+    folder = "spacy"
 
     def check(self) -> None:
         try:
@@ -251,13 +281,19 @@ class SpacyWriter(TextWriter):
             raise RecipeError([Problem(("output", "formats", self.name), message)]) from None
 
     def begin(self) -> None:
-        import spacy
-        from spacy.tokens import DocBin
-
         super().begin()
-        self._vocab = spacy.blank("xx").vocab
-        self._docs = DocBin(store_user_data=False)
         self._class_names = _class_names(self)
+        self._files: list[str] = []
+        self._new_file()
+
+    def _new_file(self) -> None:
+        from spacy.tokens import DocBin
+        from spacy.vocab import Vocab
+
+        # A bare vocabulary: a new word (most sentences bring one: a name, a number) costs
+        # no lexeme attributes, which a DocBin does not store; one per file bounds memory.
+        self._vocab = Vocab()
+        self._docs = DocBin(store_user_data=False)
 
     def emit(self, index: int, record: dict[str, Any]) -> None:
         from spacy.tokens import Doc
@@ -279,6 +315,20 @@ class SpacyWriter(TextWriter):
         for task, label in record["classes"].items():
             doc.cats = {name: float(name == label) for name in self._class_names.get(task, [])}
         self._docs.add(doc)
+        if len(self._docs) == self.config.docs_per_file:
+            self._write_file()
 
-    def finish(self) -> None:
-        self._out.write(self._docs.to_bytes())
+    def _write_file(self) -> None:
+        name = f"train-{len(self._files):05d}.spacy"
+        partial = self.root / self.folder / (name + PARTIAL_SUFFIX)
+        partial.write_bytes(self._docs.to_bytes())
+        self._files.append(name)
+        self._new_file()
+
+    def close(self) -> dict[str, Any]:
+        if len(self._docs) or not self._files:  # an empty corpus still gets its (empty) file
+            self._write_file()
+        folder = self.root / self.folder
+        for name in self._files:
+            os.replace(folder / (name + PARTIAL_SUFFIX), folder / name)
+        return {"files": self._files}

@@ -49,6 +49,20 @@ def test_a_broken_tag_is_caught(corpus):
     assert not report.ok and "train.conll" in report.format()
 
 
+def test_spacy_files_are_read_back_and_a_missing_one_is_caught(tmp_path):
+    pytest.importorskip("spacy")
+    formats = {"jsonl": {}, "spacy": {"docs_per_file": 9}}
+    data = text_recipe() | {"output": {"formats": formats}}
+    root = tmp_path / "out"
+    generate_dataset(build_recipe(data, base_dir=tmp_path), root, workers=1, progress=False)
+    report = validate_dataset(root)
+    assert report.ok, report.format()
+    assert "entities read back from jsonl, spacy" in report.format()
+    (root / "spacy" / "train-00001.spacy").unlink()
+    report = validate_dataset(root)
+    assert not report.ok and "train-00001.spacy" in report.format()
+
+
 def test_preview_marks_every_entity(corpus, tmp_path):
     write_text_preview(corpus, tmp_path / "p.html", count=10)
     page = (tmp_path / "p.html").read_text(encoding="utf-8")

@@ -21,7 +21,7 @@ def corpus(tmp_path_factory) -> Path:
     try:
         import spacy  # noqa: F401
 
-        formats["spacy"] = {}
+        formats["spacy"] = {"docs_per_file": 7}  # 7 + 7 + ... : several files
     except ImportError:
         pass
     data = text_recipe() | {"output": {"formats": formats}}
@@ -109,9 +109,15 @@ def test_hf_layout_loads_with_datasets_and_the_features_decode(corpus):
 def test_spacy_docbin_loads_with_the_same_entities(corpus):
     spacy = pytest.importorskip("spacy")
     from spacy.tokens import DocBin
+    from spacy.training.corpus import walk_corpus
 
-    docs = DocBin().from_disk(corpus / "spacy" / "train.spacy").get_docs(spacy.blank("xx").vocab)
     records = _records(corpus)
+    files = walk_corpus(corpus / "spacy", ".spacy")  # what spacy train reads, in its order
+    info = json.loads((corpus / "spacy" / "info.json").read_text())
+    assert [f.name for f in files] == info["files"]
+    assert len(files) == -(-len(records) // 7) > 1
+    vocab = spacy.blank("xx").vocab
+    docs = [doc for f in files for doc in DocBin().from_disk(f).get_docs(vocab)]
     for doc, rec in zip(docs, records, strict=True):
         assert doc.text == rec["text"]
         assert [t.text for t in doc] == rec["tokens"]
