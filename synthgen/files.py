@@ -16,6 +16,10 @@ import numpy as np
 from synthgen.errors import AssetError
 
 PARTIAL_SUFFIX = ".partial"
+# Buffer of the text corpus files, which take a few hundred bytes per sentence: the default
+# 8 kB would cost a system call every dozen sentences. (The manifest keeps the default: it
+# shows a run's progress on disk.)
+STREAM_BUFFER = 1 << 20
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -18,7 +18,7 @@ import yaml
 from pydantic import Field
 
 from synthgen.config import Problem, RecipeError
-from synthgen.files import PARTIAL_SUFFIX, atomic_write_text
+from synthgen.files import PARTIAL_SUFFIX, STREAM_BUFFER, atomic_write_text
 from synthgen.text_labels import TOKENIZER, bioes
 from synthgen.writers.base import Fragment, Writer, WriterConfig, WriterError
 
@@ -87,9 +87,9 @@ class FileWriter(TextWriter):
         super().begin()
         self._partial = self.path.with_name(self.path.name + PARTIAL_SUFFIX)
         self._out: IO[Any] = (
-            self._partial.open("wb")
+            self._partial.open("wb", buffering=STREAM_BUFFER)
             if self.binary
-            else self._partial.open("w", encoding="utf-8", newline="\n")
+            else self._partial.open("w", STREAM_BUFFER, encoding="utf-8", newline="\n")
         )
 
     def close(self) -> dict[str, Any]:
