@@ -25,7 +25,7 @@ import yaml
 
 from synthgen.geometry import bbox_xyxy, project
 from synthgen.inspect.validate_3d import check_bop, check_depth, is_rotation
-from synthgen.inspect.validate_document import DOCUMENT_FORMATS, check_document
+from synthgen.inspect.validate_document import DOCUMENT_FORMATS, check_barcodes, check_document
 from synthgen.inspect.validate_ocr import check_ocr
 from synthgen.inspect.validate_text import check_text
 from synthgen.run.manifest import RUN_FILE, Manifest
@@ -209,6 +209,10 @@ class _Checker:
             f"coco: {len(coco.imgs)} images, {len(coco.anns)} annotations via pycocotools; "
             "boxes == tight boxes of decoded masks, areas == pixel counts"
         )
+        files = {rec["index"] + 1: rec["image"]["file"] for rec in self.records}
+        codes = check_barcodes(self.root, coco, files, self.defect, where)
+        if codes is not None:
+            self.report.lines.append(codes)
         return truth
 
     def _coco_annotation(self, coco: Any, ann: dict[str, Any], img: dict[str, Any]) -> Truth:

@@ -5,7 +5,8 @@ box the union of its words' boxes and its text their words joined by spaces, lin
 that exist and list the link on both sides. Donut's metadata.jsonl must hold one line per
 page in sample order, each with a ground truth that parses to the manifest's ``gt_parse``
 and its image beside it. hOCR must parse as XML, and where FUNSD was written too, hold the
-same words with the same boxes.
+same words with the same boxes. Barcodes (COCO regions whose attributes name a symbology)
+must decode from their page with zxing-cpp to their labeled data, inside their box.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import cv2
 import regex
 
 from synthgen.document_labels import Box, union_box
+from synthgen.generators.document.barcodes import FORMATS
 from synthgen.writers.document import (
     DONUT_DIR,
     DONUT_METADATA,
@@ -64,6 +67,71 @@ def _box(value: Any) -> Box:
     """A box as read from a file, kept as written (a float stays a float and fails)."""
     x0, y0, x1, y1 = value
     return x0, y0, x1, y1
+
+
+# ---------------------------------------------------------------------------- barcodes
+
+
+def check_barcodes(
+    root: Path, coco: Any, files: dict[int, str], defect: Defect, where: str
+) -> str | None:
+    """Reads every page that has codes in ``coco`` (a pycocotools COCO; ``files``: image id
+    -> file under ``root``) with zxing-cpp. A code that decodes to other data than its
+    label's, and one the reader finds where no label is, are defects; a code it cannot
+    read (a stamp over it, a page degraded on purpose) is counted, not blamed. Returns the
+    summary line."""
+    codes: dict[int, list[dict[str, Any]]] = {}
+    for ann in coco.anns.values():
+        if "symbology" in (ann.get("attributes") or {}):
+            codes.setdefault(ann["image_id"], []).append(ann)
+    if not codes:
+        return None
+    import zxingcpp
+
+    formats = zxingcpp.BarcodeFormats(
+        [getattr(zxingcpp.BarcodeFormat, f) for f in FORMATS.values()]
+    )
+    read = unreadable = 0
+    for image_id, anns in sorted(codes.items()):
+        page = cv2.imread(str(root / files[image_id]), cv2.IMREAD_GRAYSCALE)
+        if page is None:
+            continue  # the image check reports it
+        found = list(zxingcpp.read_barcodes(page, formats=formats, try_invert=False))
+        for ann in anns:
+            hit = _code_at(found, ann)
+            label = ann["attributes"]
+            if hit is None:
+                unreadable += 1
+            elif hit.text != label["data"]:
+                message = f"decodes to {hit.text!r}, labeled {label['data']!r}"
+                defect(f"{where} annotation {ann['id']}", message)
+            else:
+                read += 1
+        for extra in found:  # what the reader found that no code label accounts for
+            message = f"a {extra.format} reading {extra.text!r} at {_center(extra)} is unlabeled"
+            defect(files[image_id], message)
+    total = sum(map(len, codes.values()))
+    line = f"barcodes: {read} of {total} decoded by zxing-cpp to their labeled data in their box"
+    return line + (f"; {unreadable} unreadable on their page" if unreadable else "")
+
+
+def _code_at(found: list[Any], ann: dict[str, Any]) -> Any:
+    """Takes out of ``found`` the code of the annotation's symbology centred in its box."""
+    import zxingcpp
+
+    x, y, w, h = ann["bbox"]
+    kind = getattr(zxingcpp.BarcodeFormat, FORMATS.get(ann["attributes"]["symbology"], ""), None)
+    for k, code in enumerate(found):
+        cx, cy = _center(code)
+        if code.format == kind and x <= cx <= x + w and y <= cy <= y + h:
+            return found.pop(k)
+    return None
+
+
+def _center(code: Any) -> tuple[int, int]:
+    p = code.position
+    corners = (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
+    return round(sum(c.x for c in corners) / 4), round(sum(c.y for c in corners) / 4)
 
 
 # ---------------------------------------------------------------------------- FUNSD

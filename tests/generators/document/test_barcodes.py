@@ -3,6 +3,7 @@ its label's box, clean and after a rotation; bad data and oversized codes fail c
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from synthgen.document_labels import derive_document_labels
 from synthgen.errors import AssetError
 from synthgen.generators.document import barcodes
 from synthgen.generators.document.layout import LayoutError
+from synthgen.inspect.validate import validate_dataset
 from synthgen.labels import derive_labels
 from synthgen.recipe import build_recipe
 from synthgen.run import generate_dataset
@@ -126,6 +128,24 @@ def test_codes_go_to_coco_with_their_data_and_the_same_bytes_at_any_worker_count
     assert {a["attributes"]["symbology"] for a in anns} == {"code128", "ean13", "qr"}
     ids = [c["id"] for c in coco.loadCats(coco.getCatIds())]
     assert cat == max(ids)  # appended: the other layout classes keep their ids
+
+
+def test_validate_decodes_every_code_and_catches_wrong_data_and_unlabeled_codes(tmp_path):
+    root = tmp_path / "out"
+    generate_dataset(build_recipe(_recipe(CODES), base_dir=tmp_path), root, progress=False)
+    report = validate_dataset(root)
+    assert report.ok, report.format()
+    assert "barcodes: 20 of 20 decoded by zxing-cpp" in report.format()
+
+    path = root / "annotations" / "instances.json"
+    coco = json.loads(path.read_text())
+    codes = [a for a in coco["annotations"] if "symbology" in a.get("attributes", {})]
+    codes[0]["attributes"]["data"] += "1"  # a label whose data is not the code's
+    coco["annotations"].remove(codes[1])  # a code on the page with no label
+    path.write_text(json.dumps(coco))
+    found = validate_dataset(root).format()
+    assert f"annotation {codes[0]['id']}: decodes to" in found
+    assert "unlabeled" in found
 
 
 @pytest.mark.parametrize(
