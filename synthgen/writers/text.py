@@ -291,7 +291,8 @@ class SpacyWriter(TextWriter):
         from spacy.vocab import Vocab
 
         # A bare vocabulary: a new word (most sentences bring one: a name, a number) costs
-        # no lexeme attributes, which a DocBin does not store; one per file bounds memory.
+        # none of the lexeme attributes (shape, flags, norm) that a reader's vocabulary
+        # computes for itself when it loads the docs; one per file bounds memory.
         self._vocab = Vocab()
         self._docs = DocBin(store_user_data=False)
 
