@@ -1,4 +1,4 @@
-"""Faker values do not depend on the day a run is made."""
+"""Faker values do not depend on the day a run is made, but on the recipe's ``today``."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 import time_machine
+import yaml
 
-from synthgen.generators.fakers import REFERENCE_TIME, Fakers, stopped_clock
+from synthgen.generators.fakers import DEFAULT_TODAY, Fakers, reference_time, stopped_clock
 from synthgen.generators.text.config import SlotSpec
 from synthgen.generators.text.values import ValuePools
-from synthgen.recipe import load_recipe
+from synthgen.recipe import build_recipe, load_recipe
 
 TEMPLATES = Path(__file__).parents[2] / "templates"
 # Two "todays" years apart, in time zones of their own.
@@ -45,8 +46,33 @@ def test_date_providers_draw_from_the_stopped_clock():
 
     first, second = on_each_day(draw)
     assert first == second
-    assert REFERENCE_TIME in first
-    assert all(d.year == REFERENCE_TIME.year for d in first[::5])  # date_this_year
+    assert reference_time(DEFAULT_TODAY) in first
+    assert all(d.year == DEFAULT_TODAY.year for d in first[::5])  # date_this_year
+
+
+def test_this_year_and_this_month_spread_around_the_default_day():
+    # A clock stopped on the 1st of January gave every date_this_year that one day.
+    fakers = Fakers()
+    faker = fakers("en_US")
+    faker.seed_instance(1)
+    with fakers.clock():
+        year = {faker.date_this_year() for _ in range(300)}
+        month = {faker.date_this_month() for _ in range(300)}
+        due = {faker.date_this_year(before_today=False, after_today=True) for _ in range(300)}
+    today = DEFAULT_TODAY
+    assert len(year) > 100 and all(d.year == today.year and d <= today for d in year)
+    assert len(month) > 20 and all(d.month == today.month and d <= today for d in month)
+    assert len(due) > 100 and all(d.year == today.year and d >= today for d in due)
+
+
+def test_a_recipes_today_moves_the_dates_it_draws():
+    data = yaml.safe_load((TEMPLATES / "invoice.yaml").read_text(encoding="utf-8"))
+    data["generator"]["today"] = "2031-03-31"
+    generator = build_recipe(data, base_dir=TEMPLATES).generator()
+    values = [generator.plan(np.random.default_rng(i))["values"] for i in range(30)]
+    issued = {v["issue_date"] for v in values}  # ISO dates
+    assert len(issued) > 10 and all("2031-01-01" <= d <= "2031-03-31" for d in issued)
+    assert all("2031-03-31" <= v["due_date"] <= "2031-12-31" for v in values)
 
 
 @pytest.mark.parametrize("template", ["invoice", "receipt", "text_lines"])
@@ -69,3 +95,14 @@ def test_value_pools_are_the_same_whatever_the_day(monkeypatch):
     first, second = on_each_day(pool)
     assert first == second
     assert all(v.startswith("202") for v in first)
+
+
+def test_a_pool_made_on_another_day_is_not_read_back(monkeypatch, tmp_path):
+    monkeypatch.setenv("SYNTHGEN_CACHE_DIR", str(tmp_path))
+    slot = {"when": SlotSpec(entity="DATE", provider="date_this_year")}
+    pools = [
+        ValuePools(50, slot, dt.date(y, 6, 30)).pool("when", "en_US", None) for y in (2024, 2031)
+    ]
+    assert all(v.startswith("2024") for v in pools[0])
+    assert all(v.startswith("2031") for v in pools[1])
+    assert len(list((tmp_path / "pools").iterdir())) == 2

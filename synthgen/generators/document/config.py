@@ -6,6 +6,7 @@ fields, parsed and evaluated by :mod:`.fields` with a whitelist.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -13,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from synthgen.config import FloatRange, IntRange, StrictModel, within
 from synthgen.generators.base import GeneratorConfig
 from synthgen.generators.document.degrade import DegradeStep
+from synthgen.generators.fakers import today_field
 from synthgen.generators.locales import check_locales, locales_as_weights
 
 Weight = Annotated[float, Field(ge=0)]
@@ -258,6 +260,7 @@ class DocumentConfig(GeneratorConfig):
         default_factory=lambda: {"en_US": 1.0},
         description="Faker locales and their weights; texts are picked by the language",
     )
+    today: dt.date = today_field()
     fonts: dict[str, list[str]] = Field(
         default_factory=lambda: {
             "regular": ["DejaVuSans", "DejaVuSerif"],

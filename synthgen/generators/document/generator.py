@@ -46,7 +46,7 @@ from synthgen.generators.document.fields import (
 )
 from synthgen.generators.document.layout import Layout, PageBuilder
 from synthgen.generators.document.render import render_layout
-from synthgen.generators.fakers import Fakers, stopped_clock
+from synthgen.generators.fakers import Fakers
 from synthgen.sample import Category, Document, Sample, Word
 
 # Layout classes, in a fixed order so category ids agree across templates (a dataset of
@@ -74,7 +74,7 @@ class DocumentGenerator(Generator[DocumentConfig]):
     def __init__(self, config: DocumentConfig, base_dir: Path) -> None:
         super().__init__(config, base_dir)
         self.order = evaluation_order(config.fields)
-        self._faker = Fakers()  # on a stopped clock: see fakers.py
+        self._faker = Fakers(config.today)  # on a stopped clock: see fakers.py
         self.locales = list(config.locales)
         weights = np.array(list(config.locales.values()), dtype=np.float64)
         self.locale_p = weights / weights.sum()
@@ -109,7 +109,7 @@ class DocumentGenerator(Generator[DocumentConfig]):
             return
         faker = self._faker(locale)
         faker.seed_instance(0)
-        with stopped_clock():
+        with self._faker.clock():
             values = sample_fields(
                 self.config.fields, self.order, faker, locale, rng=np.random.default_rng(0)
             )
@@ -122,7 +122,7 @@ class DocumentGenerator(Generator[DocumentConfig]):
         for name, spec in self._named_specs():
             if spec.faker is not None:
                 try:
-                    with stopped_clock():
+                    with self._faker.clock():
                         faker_value(faker, spec.faker, spec.args, name)
                 except FieldError as err:
                     raise AssetError(f"{err} (locale {locale})") from None
@@ -163,7 +163,7 @@ class DocumentGenerator(Generator[DocumentConfig]):
         locale = self.locales[int(rng.choice(len(self.locales), p=self.locale_p))]
         faker = self._faker(locale)
         faker.seed_instance(int(rng.integers(2**63)))
-        with stopped_clock():
+        with self._faker.clock():
             values = sample_fields(config.fields, self.order, faker, locale, rng)
         page = config.page
         return {

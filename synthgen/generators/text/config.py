@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -9,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from synthgen.config import StrictModel
 from synthgen.generators.balance import BalanceMode, quota_block
 from synthgen.generators.base import GeneratorConfig
+from synthgen.generators.fakers import today_field
 from synthgen.generators.locales import check_locales, locales_as_weights
 from synthgen.generators.text.template import TemplateError, parse, slots
 from synthgen.generators.text.values import BUILTIN_SLOTS, language
@@ -61,6 +63,7 @@ class TextConfig(GeneratorConfig):
         default_factory=lambda: {"en_US": 1.0},
         description="Faker locales and their weights; a locale uses its language's templates",
     )
+    today: dt.date = today_field()
     mode: BalanceMode = Field(
         "sample", description="sample: random proportions; quota: exact in every block"
     )

@@ -69,7 +69,7 @@ class TextGenerator(Generator[TextConfig]):
         }
         weights = config.class_weights()
         self.classes = Categorical(weights, mode, "class") if weights else None
-        self.pools = ValuePools(config.pool_size, config.slots)
+        self.pools = ValuePools(config.pool_size, config.slots, config.today)
         self.entities = {
             p.name: self._entity(p.name)
             for parts in self.templates.values()

@@ -11,8 +11,9 @@ Filling the pools takes seconds (48 pools of 1000 Faker values: ~3 s), paid by e
 worker process of every run, so a pool made once is kept as a JSON file in the user's cache
 folder (``$SYNTHGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/synthgen`` or ``~/.cache/synthgen``;
 ``SYNTHGEN_CACHE_DIR=`` with nothing turns it off). Its name hashes everything the values
-depend on: this module's source, the Faker and Python versions, the slot, locale, gender,
-provider and pool size; a file that cannot be read or written is ignored.
+depend on: this module's source, the Faker and Python versions, the stopped clock's day
+(the recipe's ``today``), the slot, locale, gender, provider and pool size; a file that
+cannot be read or written is ignored.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import Any
 
 import orjson
 
-from synthgen.generators.fakers import REFERENCE_TIME, Fakers, stopped_clock
+from synthgen.generators.fakers import DEFAULT_TODAY, Fakers, reference_time
 
 # Built-in slots: the entity each one is, and how Faker makes a value (g: gender or None).
 # A person is a first and a last name: Faker's name() adds titles and suffixes (Dr., MD,
@@ -79,10 +80,10 @@ def language(locale: str) -> str:
 class ValuePools:
     """Pools of slot values per (slot, locale, gender), made on first use."""
 
-    def __init__(self, size: int, custom: dict[str, Any]) -> None:
+    def __init__(self, size: int, custom: dict[str, Any], today: dt.date = DEFAULT_TODAY) -> None:
         self.size = size
         self.custom = custom  # slot name -> SlotSpec
-        self._faker = Fakers()  # on a stopped clock: see fakers.py
+        self._faker = Fakers(today)  # on a stopped clock: see fakers.py
         self._pools: dict[tuple[str, str, str | None], list[str]] = {}
 
     def pool(self, slot: str, locale: str, gender: str | None) -> list[str]:
@@ -97,7 +98,7 @@ class ValuePools:
         if spec is not None and spec.choices is not None:
             return [clean(c) for c in spec.choices]
         provider = spec.provider if spec is not None else None
-        path = _cache_file(slot, locale, gender, provider, self.size)
+        path = _cache_file(slot, locale, gender, provider, self.size, self._faker.today)
         cached = _read_pool(path)
         if cached is not None:
             return cached
@@ -108,7 +109,7 @@ class ValuePools:
             make: Maker = lambda f, g: str(method())  # noqa: E731
         else:
             make = BUILTIN_SLOTS[slot][1]
-        with stopped_clock():
+        with self._faker.clock():
             values = (clean(make(faker, gender)) for _ in range(self.size))
             pool = [v for v in values if v]
         _write_pool(path, pool)
@@ -135,16 +136,17 @@ def _code_key() -> str | None:
         source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
     except OSError:  # e.g. installed in a zip: the source cannot be read
         return None
-    return f"{source}/faker {version('faker')}/python {py}/clock {REFERENCE_TIME.isoformat()}"
+    return f"{source}/faker {version('faker')}/python {py}"
 
 
 def _cache_file(
-    slot: str, locale: str, gender: str | None, provider: str | None, size: int
+    slot: str, locale: str, gender: str | None, provider: str | None, size: int, today: dt.date
 ) -> Path | None:
     folder, code = cache_dir(), _code_key()
     if folder is None or code is None:
         return None
-    key = f"{code}/{slot}/{locale}/{gender}/{provider}/{size}"
+    clock = reference_time(today).isoformat()
+    key = f"{code}/clock {clock}/{slot}/{locale}/{gender}/{provider}/{size}"
     return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
 
 

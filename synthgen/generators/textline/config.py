@@ -6,6 +6,7 @@ the locale's format) or a corpus file; see :class:`TextSource`.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -22,6 +23,7 @@ from synthgen.config import (
 from synthgen.generators.base import GeneratorConfig
 from synthgen.generators.document.config import RGB, FieldSpec
 from synthgen.generators.document.degrade import DegradeStep
+from synthgen.generators.fakers import today_field
 from synthgen.generators.locales import check_locales, locales_as_weights
 
 Weight = Annotated[float, Field(ge=0)]
@@ -92,6 +94,7 @@ class TextLinesConfig(GeneratorConfig):
     locales: dict[str, Weight] = Field(
         default_factory=lambda: {"en_US": 1.0}, description="Faker locales and their weights"
     )
+    today: dt.date = today_field()
     texts: list[TextSource] = Field(min_length=1, description="text sources, by weight")
     max_chars: int = Field(
         48, ge=1, le=1000, description="longer texts are cut at a space before this"

@@ -30,7 +30,7 @@ from synthgen.generators.document.degrade import (
 )
 from synthgen.generators.document.fields import FieldError, faker_value, sample_fields
 from synthgen.generators.document.render import ID_DTYPE
-from synthgen.generators.fakers import Fakers, stopped_clock
+from synthgen.generators.fakers import Fakers
 from synthgen.generators.textline import shape
 from synthgen.generators.textline.config import TextLinesConfig, TextSource
 from synthgen.sample import Category, Document, Entity, Glyph, Instance, Region, Sample, Word
@@ -57,7 +57,7 @@ class TextLinesGenerator(Generator[TextLinesConfig]):
         self.locales = list(config.locales)
         self.locale_cdf = _cdf(config.locales.values())
         self.source_cdf = _cdf(s.weight for s in config.texts)
-        self._faker = Fakers()  # on a stopped clock: see fakers.py
+        self._faker = Fakers(config.today)  # on a stopped clock: see fakers.py
         self.font_paths = [fonts.resolve_font(name, base_dir) for name in config.fonts]
         bg = config.background.images
         self.backgrounds = _image_list(resolve_path(bg, base_dir)) if bg is not None else []
@@ -73,7 +73,7 @@ class TextLinesGenerator(Generator[TextLinesConfig]):
         for path in self.backgrounds:
             verify_image(path)
         # The clock stopped once for all the draws: stopping it costs as much as a draw.
-        with stopped_clock():
+        with self._faker.clock():
             self._check_texts()
 
     def _check_texts(self) -> None:
@@ -122,7 +122,7 @@ class TextLinesGenerator(Generator[TextLinesConfig]):
         source = config.texts[k]
         faker = self._faker(locale)
         faker.seed_instance(int(rng.integers(2**63)))
-        with stopped_clock():
+        with self._faker.clock():
             text = self._draw_text(source, faker, locale, rng)
         fits = self._fonts_for(text)
         if not fits:
