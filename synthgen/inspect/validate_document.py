@@ -88,9 +88,8 @@ def check_barcodes(
         return None
     import zxingcpp
 
-    formats = zxingcpp.BarcodeFormats(
-        [getattr(zxingcpp.BarcodeFormat, f) for f in FORMATS.values()]
-    )
+    kinds = {name: getattr(zxingcpp.BarcodeFormat, f) for name, f in FORMATS.items()}
+    formats = zxingcpp.BarcodeFormats(list(kinds.values()))
     read = unreadable = 0
     for image_id, anns in sorted(codes.items()):
         page = cv2.imread(str(root / files[image_id]), cv2.IMREAD_GRAYSCALE)
@@ -98,8 +97,8 @@ def check_barcodes(
             continue  # the image check reports it
         found = list(zxingcpp.read_barcodes(page, formats=formats, try_invert=False))
         for ann in anns:
-            hit = _code_at(found, ann)
             label = ann["attributes"]
+            hit = _code_at(found, ann["bbox"], kinds.get(label["symbology"]))
             if hit is None:
                 unreadable += 1
             elif hit.text != label["data"]:
@@ -115,12 +114,9 @@ def check_barcodes(
     return line + (f"; {unreadable} unreadable on their page" if unreadable else "")
 
 
-def _code_at(found: list[Any], ann: dict[str, Any]) -> Any:
-    """Takes out of ``found`` the code of the annotation's symbology centred in its box."""
-    import zxingcpp
-
-    x, y, w, h = ann["bbox"]
-    kind = getattr(zxingcpp.BarcodeFormat, FORMATS.get(ann["attributes"]["symbology"], ""), None)
+def _code_at(found: list[Any], bbox: list[int], kind: Any) -> Any:
+    """Takes out of ``found`` the code of format ``kind`` centred in ``bbox`` (x, y, w, h)."""
+    x, y, w, h = bbox
     for k, code in enumerate(found):
         cx, cy = _center(code)
         if code.format == kind and x <= cx <= x + w and y <= cy <= y + h:
